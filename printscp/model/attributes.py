@@ -1,0 +1,168 @@
+"""Reading and checking attribute values from a peer's data set.
+
+Every reader turns a bad value into a PrintError whose comment names the attribute,
+its tag and what would be accepted, so the modality's engineer can fix the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydicom import Dataset
+from pydicom.datadict import dictionary_description, keyword_for_tag, tag_for_keyword
+from pydicom.multival import MultiValue
+from pydicom.tag import Tag
+
+from printscp.status import PrintError, Status
+
+# Accepted in every N-CREATE/N-SET and otherwise ignored.
+ALWAYS_ALLOWED = frozenset({"SpecificCharacterSet"})
+
+
+def describe(keyword: str) -> str:
+    """`Medium Type (2000,0030)`: the name a person looks up in the standard."""
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        return keyword
+    return f"{dictionary_description(tag)} ({Tag(tag).group:04X},{Tag(tag).element:04X})"
+
+
+def describe_tag(tag: int) -> str:
+    tag = Tag(tag)
+    keyword = keyword_for_tag(tag)
+    name = dictionary_description(tag) if keyword else "unknown attribute"
+    return f"{name} ({tag.group:04X},{tag.element:04X})"
+
+
+def check_known(ds: Dataset | None, allowed: Iterable[str], what: str) -> list[int]:
+    """Tags in `ds` that `what` does not support; the caller decides 0x0105 or 0x0107."""
+    if ds is None:
+        return []
+    allowed_tags = {tag_for_keyword(k) for k in allowed} | {tag_for_keyword(k) for k in ALWAYS_ALLOWED}
+    return [int(elem.tag) for elem in _elements(ds) if elem.tag.element != 0 and elem.tag not in allowed_tags]
+
+
+def refuse_unknown(unknown: list[int], what: str) -> None:
+    if unknown:
+        names = ", ".join(describe_tag(t) for t in unknown[:4])
+        more = f" and {len(unknown) - 4} more" if len(unknown) > 4 else ""
+        raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{what} does not support {names}{more}")
+
+
+def _elements(ds: Dataset):
+    try:
+        return list(ds)
+    except Exception as exc:  # a data set pydicom cannot even walk
+        raise PrintError(Status.PROCESSING_FAILURE, f"the data set could not be decoded: {exc}") from None
+
+
+def has(ds: Dataset | None, keyword: str) -> bool:
+    return ds is not None and keyword in ds
+
+
+def raw(ds: Dataset, keyword: str):
+    """The element's value, or a 0x0106 that says the encoding is broken."""
+    try:
+        return ds[keyword].value
+    except Exception as exc:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} cannot be decoded: {exc}") from None
+
+
+def required(ds: Dataset | None, keyword: str, what: str):
+    """A mandatory attribute: 0x0120 when absent, 0x0121 when present without a value."""
+    if not has(ds, keyword):
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {describe(keyword)}")
+    value = raw(ds, keyword)
+    if value is None or value == "" or (isinstance(value, (list, MultiValue)) and len(value) == 0 and keyword[-8:] != "Sequence"):
+        raise PrintError(Status.MISSING_ATTRIBUTE_VALUE, f"{describe(keyword)} is present but empty")
+    return value
+
+
+def single(ds: Dataset, keyword: str):
+    value = raw(ds, keyword)
+    if isinstance(value, (list, MultiValue)):
+        if len(value) != 1:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} must have one value, got {list(value)!r}")
+        value = value[0]
+    return value
+
+
+def text(ds: Dataset, keyword: str, max_length: int | None = None) -> str:
+    value = single(ds, keyword)
+    value = "" if value is None else str(value).strip()
+    if max_length is not None and len(value) > max_length:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} is longer than {max_length} characters")
+    return value
+
+
+def enumerated(ds: Dataset, keyword: str, allowed: Iterable[str]) -> str:
+    allowed = list(allowed)
+    value = text(ds, keyword).upper()
+    if value not in allowed:
+        raise PrintError(
+            Status.INVALID_ATTRIBUTE_VALUE,
+            f"{describe(keyword)} {value!r} is not supported; this printer accepts {', '.join(allowed)}",
+        )
+    return value
+
+
+def integer(ds: Dataset, keyword: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = single(ds, keyword)
+    try:
+        number = int(str(value).strip()) if isinstance(value, (str, bytes)) else int(value)
+    except (TypeError, ValueError):
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {value!r} is not an integer") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        bounds = f"{minimum if minimum is not None else '-'}..{maximum if maximum is not None else ''}"
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {number} is outside {bounds}")
+    return number
+
+
+def decimal(ds: Dataset, keyword: str, minimum_exclusive: float | None = None) -> float:
+    value = single(ds, keyword)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {value!r} is not a number") from None
+    if minimum_exclusive is not None and not number > minimum_exclusive:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {number} must be greater than {minimum_exclusive}")
+    return number
+
+
+def density_term(ds: Dataset, keyword: str) -> str:
+    """Border / Empty Image Density: BLACK, WHITE or hundredths of OD as digits."""
+    value = text(ds, keyword).upper()
+    if value in ("BLACK", "WHITE") or value.isdigit():
+        return value if not value.isdigit() else str(int(value))
+    raise PrintError(
+        Status.INVALID_ATTRIBUTE_VALUE,
+        f"{describe(keyword)} {value!r} must be BLACK, WHITE or an optical density in hundredths (e.g. 150)",
+    )
+
+
+def sequence_items(ds: Dataset, keyword: str, *, minimum: int, maximum: int) -> list[Dataset]:
+    value = raw(ds, keyword)
+    items = list(value) if value is not None else []
+    if not minimum <= len(items) <= maximum:
+        want = f"exactly {minimum}" if minimum == maximum else f"{minimum} to {maximum}"
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} must hold {want} item(s), got {len(items)}")
+    return items
+
+
+def reference(item: Dataset, sequence_keyword: str) -> tuple[str, str]:
+    """(class UID, instance UID) of a Referenced ... Sequence item."""
+    class_uid = text(item, "ReferencedSOPClassUID") if "ReferencedSOPClassUID" in item else ""
+    instance_uid = text(item, "ReferencedSOPInstanceUID") if "ReferencedSOPInstanceUID" in item else ""
+    if not class_uid or not instance_uid:
+        raise PrintError(
+            Status.INVALID_ATTRIBUTE_VALUE,
+            f"the item of {describe(sequence_keyword)} needs Referenced SOP Class UID and Referenced SOP Instance UID",
+        )
+    return class_uid, instance_uid
+
+
+def is_valid_uid(uid: str) -> bool:
+    """PS3.5 9.1: digits and dots, no empty or zero-led components, at most 64 characters."""
+    if not uid or len(uid) > 64:
+        return False
+    return all(part.isdigit() and (part == "0" or not part.startswith("0")) for part in uid.split("."))

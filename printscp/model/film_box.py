@@ -1,0 +1,237 @@
+"""Basic Film Box (PS3.4 H.4.2, PS3.3 C.13.3-C.13.4).
+
+N-CREATE fixes the layout and creates the image boxes; N-SET may change only the
+presentation attributes of Table H.4-7 and never re-creates image boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydicom import Dataset
+
+from printscp import layout, uids
+from printscp.model import attributes as attr
+from printscp.model import presentation
+from printscp.model.image_box import ImageBox
+from printscp.model.print_request import Film, ImageContent
+from printscp.profile import Profile
+from printscp.status import PrintError, Status
+
+SETTABLE = {
+    "MagnificationType", "MaxDensity", "ConfigurationInformation", "ReferencedPresentationLUTSequence",
+    "SmoothingType", "BorderDensity", "EmptyImageDensity", "MinDensity", "Trim", "Illumination",
+    "ReflectedAmbientLight", "ICCProfile",
+}
+CREATABLE = SETTABLE | {
+    "ImageDisplayFormat", "ReferencedFilmSessionSequence", "FilmOrientation", "FilmSizeID",
+    "AnnotationDisplayFormatID", "RequestedResolutionID",
+}
+
+
+@dataclass
+class FilmBox:
+    sop_instance_uid: str
+    image_box_class: str
+    display_format: layout.DisplayFormat
+    values: dict  # every film box attribute as created and set, defaults filled
+    image_boxes: list[ImageBox] = field(default_factory=list)
+    printed: bool = False
+
+    @classmethod
+    def create(cls, uid: str, ds: Dataset | None, *, film_session_uid: str, image_box_class: str,
+               profile: Profile, new_uid: Callable[[], str]) -> tuple[FilmBox, list[tuple[Status, str]]]:
+        what = "Basic Film Box N-CREATE"
+        if ds is None:
+            raise PrintError(Status.MISSING_ATTRIBUTE,
+                             f"{what} needs a data set with Image Display Format and Referenced Film Session Sequence")
+        attr.refuse_unknown(attr.check_known(ds, CREATABLE, what), what)
+        fb = profile.film_box
+
+        attr.required(ds, "ImageDisplayFormat", what)
+        display_text = attr.text(ds, "ImageDisplayFormat")
+        try:
+            display_format = layout.parse_display_format(display_text)
+        except layout.DisplayFormatError as exc:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"Image Display Format {exc}") from None
+        columns, rows = display_format.columns_rows
+        if columns > fb.max_columns or rows > fb.max_rows:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"Image Display Format {display_format} needs {columns} columns x {rows} rows; "
+                             f"this printer prints at most {fb.max_columns} x {fb.max_rows}")
+
+        if not attr.has(ds, "ReferencedFilmSessionSequence"):
+            raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {attr.describe('ReferencedFilmSessionSequence')}")
+        (item,) = attr.sequence_items(ds, "ReferencedFilmSessionSequence", minimum=1, maximum=1)
+        class_uid, instance_uid = attr.reference(item, "ReferencedFilmSessionSequence")
+        if class_uid != uids.BASIC_FILM_SESSION or instance_uid != film_session_uid:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"Referenced Film Session Sequence names {class_uid} / {instance_uid}, "
+                             f"but this association's film session is {film_session_uid}")
+
+        values = {
+            "ImageDisplayFormat": str(display_format),
+            "FilmOrientation": "PORTRAIT",
+            "FilmSizeID": fb.film_sizes[0],
+            "MagnificationType": fb.magnification_types[0],
+            "MaxDensity": fb.max_density,
+            "MinDensity": fb.min_density,
+            "ConfigurationInformation": "",
+            "BorderDensity": fb.border_density,
+            "EmptyImageDensity": fb.empty_image_density,
+            "Illumination": fb.illumination,
+            "ReflectedAmbientLight": fb.reflected_ambient_light,
+            "RequestedResolutionID": profile.default_resolution,
+        }
+        if fb.smoothing_types:
+            values["SmoothingType"] = fb.smoothing_types[0]
+        if fb.trim:
+            values["Trim"] = "NO"
+        if attr.has(ds, "FilmOrientation"):
+            values["FilmOrientation"] = attr.enumerated(ds, "FilmOrientation", ("PORTRAIT", "LANDSCAPE"))
+        if attr.has(ds, "FilmSizeID"):
+            values["FilmSizeID"] = attr.enumerated(ds, "FilmSizeID", fb.film_sizes)
+        if attr.has(ds, "RequestedResolutionID"):
+            values["RequestedResolutionID"] = attr.enumerated(ds, "RequestedResolutionID", fb.resolutions)
+        if attr.has(ds, "AnnotationDisplayFormatID"):
+            values["AnnotationDisplayFormatID"] = attr.text(ds, "AnnotationDisplayFormatID", max_length=16)
+        warnings: list[tuple[Status, str]] = []
+        values.update(_presentation(ds, profile, image_box_class, warnings))
+        presentation.check_density_order(values)
+
+        film_w, film_h = layout.film_size_mm(values["FilmSizeID"], values["FilmOrientation"])
+        rects = layout.box_rects(display_format, film_w, film_h, fb.margin_mm, fb.spacing_mm)
+        if min(min(r.width, r.height) for r in rects) < 5.0:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"Image Display Format {display_format} leaves image boxes smaller than 5 mm "
+                             f"on {values['FilmSizeID']} film")
+
+        film_box = cls(uid, image_box_class, display_format, values)
+        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position)
+                                for position in range(1, display_format.box_count + 1)]
+        return film_box, warnings
+
+    def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:
+        what = "Basic Film Box N-SET"
+        if ds is None or len(ds) == 0:
+            raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs a data set with the attributes to change")
+        attr.refuse_unknown(attr.check_known(ds, SETTABLE, what), what)
+        warnings: list[tuple[Status, str]] = []
+        changes = _presentation(ds, profile, self.image_box_class, warnings)
+        merged = {**self.values, **changes}
+        presentation.check_density_order(merged)
+        self.values = merged
+        return warnings
+
+    def image_box(self, uid: str) -> ImageBox | None:
+        return next((ib for ib in self.image_boxes if ib.sop_instance_uid == uid), None)
+
+    @property
+    def is_empty(self) -> bool:
+        return all(ib.pixels is None for ib in self.image_boxes)
+
+    def attributes(self, film_session_uid: str) -> Dataset:
+        """The N-CREATE response: attributes as created, plus the references to the boxes."""
+        ds = Dataset()
+        for keyword, value in self.values.items():
+            if keyword in ("ICCProfile",):
+                continue
+            setattr(ds, keyword, str(value) if keyword in ("BorderDensity", "EmptyImageDensity") else value)
+        ds.ReferencedFilmSessionSequence = [_ref(uids.BASIC_FILM_SESSION, film_session_uid)]
+        ds.ReferencedImageBoxSequence = [_ref(ib.sop_class_uid, ib.sop_instance_uid) for ib in self.image_boxes]
+        return ds
+
+    def freeze(self, profile: Profile) -> Film:
+        """The immutable copy N-ACTION hands to the spool."""
+        v = self.values
+        fb = profile.film_box
+        width, height = layout.film_size_mm(v["FilmSizeID"], v["FilmOrientation"])
+        rects = layout.box_rects(self.display_format, width, height, fb.margin_mm, fb.spacing_mm)
+        printer_range = (fb.min_density / 100, fb.max_density / 100)
+        images = tuple(self._freeze_image(ib) for ib in self.image_boxes)
+        return Film(
+            film_box_uid=self.sop_instance_uid,
+            width_mm=width, height_mm=height,
+            dpi=fb.resolutions[v["RequestedResolutionID"]],
+            box_rects=tuple(rects),
+            images=images,
+            base_density=printer_range[0],
+            border_density=_density(v["BorderDensity"], printer_range),
+            empty_image_density=_density(v["EmptyImageDensity"], printer_range),
+            min_density=v["MinDensity"] / 100, max_density=v["MaxDensity"] / 100,
+            illumination=float(v["Illumination"]), reflected_ambient_light=float(v["ReflectedAmbientLight"]),
+            trim=v.get("Trim") == "YES",
+            is_color=self.image_box_class == uids.BASIC_COLOR_IMAGE_BOX,
+            attributes={k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
+        )
+
+    def _freeze_image(self, ib: ImageBox) -> ImageContent | None:
+        if ib.pixels is None:
+            return None
+        s, v = ib.settings, self.values
+        return ImageContent(
+            image_box_position=ib.image_box_position,
+            pixels=ib.pixels,
+            photometric_interpretation=ib.photometric_interpretation,
+            bits_stored=ib.bits_stored,
+            polarity=s.get("Polarity", "NORMAL"),
+            magnification_type=s.get("MagnificationType", v["MagnificationType"]),
+            smoothing_type=s.get("SmoothingType", v.get("SmoothingType")),
+            min_density=s.get("MinDensity", v["MinDensity"]) / 100,
+            max_density=s.get("MaxDensity", v["MaxDensity"]) / 100,
+            pixel_aspect_ratio=ib.pixel_aspect_ratio,
+            requested_image_size=s.get("RequestedImageSize"),
+            requested_decimate_crop_behavior=s.get("RequestedDecimateCropBehavior", "DEFAULT"),
+            attributes={"ImageBoxPosition": ib.image_box_position, "SOPInstanceUID": ib.sop_instance_uid,
+                        **s, **ib.image_attributes},
+        )
+
+
+def _presentation(ds: Dataset, profile: Profile, image_box_class: str, warnings: list) -> dict:
+    """The attributes a film box shares between N-CREATE and N-SET."""
+    fb = profile.film_box
+    out = presentation.common(ds, profile, warnings)
+    for keyword in ("BorderDensity", "EmptyImageDensity"):
+        if attr.has(ds, keyword):
+            out[keyword] = _density_term_in_range(ds, keyword, profile, warnings)
+    if attr.has(ds, "Trim"):
+        presentation.require_support(fb.trim, "Trim")
+        out["Trim"] = attr.enumerated(ds, "Trim", ("YES", "NO"))
+    for keyword in ("Illumination", "ReflectedAmbientLight"):
+        if attr.has(ds, keyword):
+            out[keyword] = attr.integer(ds, keyword, minimum=0 if keyword == "ReflectedAmbientLight" else 1, maximum=65535)
+    if attr.has(ds, "ICCProfile"):
+        if image_box_class != uids.BASIC_COLOR_IMAGE_BOX:
+            raise PrintError(Status.NO_SUCH_ATTRIBUTE,
+                             f"{attr.describe('ICCProfile')} applies to colour printing only; this film box is grayscale")
+        out["ICCProfile"] = bytes(attr.raw(ds, "ICCProfile") or b"")
+    return out
+
+
+def _density_term_in_range(ds: Dataset, keyword: str, profile: Profile, warnings: list) -> str:
+    value = attr.density_term(ds, keyword)
+    if value.isdigit():
+        low, high = profile.film_box.min_density, profile.film_box.max_density
+        clamped = min(max(int(value), low), high)
+        if clamped != int(value):
+            warnings.append((Status.ATTRIBUTE_VALUE_OUT_OF_RANGE,
+                             f"{attr.describe(keyword)} {value} is outside the printer's range {low}..{high}; using {clamped}"))
+            value = str(clamped)
+    return value
+
+
+def _density(term: str, printer_range: tuple[float, float]) -> float:
+    """BLACK is the printer's maximum density, WHITE its minimum (the film base)."""
+    if term == "BLACK":
+        return printer_range[1]
+    if term == "WHITE":
+        return printer_range[0]
+    return int(term) / 100
+
+
+def _ref(class_uid: str, instance_uid: str) -> Dataset:
+    item = Dataset()
+    item.ReferencedSOPClassUID = class_uid
+    item.ReferencedSOPInstanceUID = instance_uid
+    return item

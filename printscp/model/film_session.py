@@ -1,0 +1,87 @@
+"""Basic Film Session (PS3.4 H.4.1, PS3.3 C.13.1).
+
+N-CREATE and N-SET take the same attributes (Table H.4-2 applies to both, H.4.1.2.2.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydicom import Dataset
+
+from printscp.model import attributes as attr
+from printscp.model.film_box import FilmBox
+from printscp.profile import Profile
+from printscp.status import PrintError, Status
+
+ATTRIBUTES = {
+    "NumberOfCopies", "PrintPriority", "MediumType", "FilmDestination", "FilmSessionLabel",
+    "MemoryAllocation", "OwnerID", "ProposedStudySequence",
+}
+
+
+@dataclass
+class FilmSession:
+    sop_instance_uid: str
+    values: dict
+    film_boxes: list[FilmBox] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, uid: str, ds: Dataset | None, profile: Profile) -> tuple[FilmSession, list]:
+        fs = profile.film_session
+        session = cls(uid, {
+            "NumberOfCopies": 1,
+            "PrintPriority": "MED",
+            "MediumType": fs.medium_types[0],
+            "FilmDestination": fs.film_destinations[0],
+            "FilmSessionLabel": "",
+            "OwnerID": "",
+        })
+        warnings = session.n_set(ds, profile, what="Basic Film Session N-CREATE")
+        return session, warnings
+
+    def n_set(self, ds: Dataset | None, profile: Profile, what: str = "Basic Film Session N-SET") -> list:
+        """Validate all, then apply; returns the warnings (B600 for Memory Allocation)."""
+        if ds is None:
+            return []
+        attr.refuse_unknown(attr.check_known(ds, ATTRIBUTES, what), what)
+        fs = profile.film_session
+        changes: dict = {}
+        warnings: list[tuple[Status, str]] = []
+        if attr.has(ds, "NumberOfCopies"):
+            changes["NumberOfCopies"] = attr.integer(ds, "NumberOfCopies", minimum=1, maximum=fs.max_copies)
+        if attr.has(ds, "PrintPriority"):
+            changes["PrintPriority"] = attr.enumerated(ds, "PrintPriority", ("HIGH", "MED", "LOW"))
+        if attr.has(ds, "MediumType"):
+            changes["MediumType"] = attr.enumerated(ds, "MediumType", fs.medium_types)
+        if attr.has(ds, "FilmDestination"):
+            value = attr.text(ds, "FilmDestination").upper()
+            if not profile.is_valid_destination(value):
+                bins = f", BIN_1..BIN_{fs.sorter_bins}" if fs.sorter_bins else ""
+                raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                                 f"{attr.describe('FilmDestination')} {value!r} is not supported; "
+                                 f"this printer accepts {', '.join(fs.film_destinations)}{bins}")
+            changes["FilmDestination"] = value
+        if attr.has(ds, "FilmSessionLabel"):
+            changes["FilmSessionLabel"] = attr.text(ds, "FilmSessionLabel", max_length=64)
+        if attr.has(ds, "OwnerID"):
+            changes["OwnerID"] = attr.text(ds, "OwnerID", max_length=16)
+        if attr.has(ds, "MemoryAllocation"):
+            amount = attr.integer(ds, "MemoryAllocation", minimum=0)
+            if not fs.memory_allocation:
+                warnings.append((Status.MEMORY_ALLOCATION_NOT_SUPPORTED,
+                                 f"Memory Allocation ({amount} KB) is not supported by this printer and was ignored"))
+            else:
+                changes["MemoryAllocation"] = amount
+        self.values.update(changes)
+        return warnings
+
+    def attributes(self) -> Dataset:
+        ds = Dataset()
+        for keyword, value in self.values.items():
+            setattr(ds, keyword, value)
+        return ds
+
+    @property
+    def last_film_box(self) -> FilmBox | None:
+        return self.film_boxes[-1] if self.film_boxes else None

@@ -1,0 +1,315 @@
+"""One association's working print hierarchy: the Annex H state machine.
+
+The SCP layer calls one method per DIMSE-N request and gets back a Response; nothing
+here knows about sockets or pynetdicom. Per-association state needs no lock because
+pynetdicom serves one association's requests one after another on one thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydicom import Dataset
+from pydicom.uid import generate_uid
+
+from printscp import uids
+from printscp.model.attributes import is_valid_uid
+from printscp.model.film_box import FilmBox
+from printscp.model.film_session import FilmSession
+from printscp.model.image_box import ImageBox
+from printscp.model.print_request import PrintRequest
+from printscp.model.printer import NGET_TAGS, Printer
+from printscp.profile import Profile
+from printscp.status import PrintError, Status
+
+
+class QueueFull(Exception):
+    """Raised by the spool's submit when the print queue cannot take another job."""
+
+
+@dataclass
+class Response:
+    status: Status = Status.SUCCESS
+    comment: str = ""
+    dataset: Dataset | None = None
+    affected_instance_uid: str | None = None  # N-CREATE: the UID used or assigned
+    attribute_identifiers: list[int] = field(default_factory=list)  # 0x0107 on N-GET/N-SET
+    job_id: str | None = None
+
+
+Submit = Callable[[PrintRequest], str]
+
+_OPERATIONS = {
+    uids.BASIC_FILM_SESSION: {"N-CREATE", "N-SET", "N-ACTION", "N-DELETE"},
+    uids.BASIC_FILM_BOX: {"N-CREATE", "N-SET", "N-ACTION", "N-DELETE"},
+    uids.BASIC_GRAYSCALE_IMAGE_BOX: {"N-SET"},
+    uids.BASIC_COLOR_IMAGE_BOX: {"N-SET"},
+    uids.PRINTER: {"N-GET"},
+}
+
+
+class Hierarchy:
+    def __init__(self, profile: Profile, printer: Printer, submit: Submit, *,
+                 calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid):
+        self.profile = profile
+        self.printer = printer
+        self.submit = submit
+        self.calling_ae = calling_ae
+        self.called_ae = called_ae
+        self.new_uid = new_uid
+        self.film_session: FilmSession | None = None
+        self.exchange: list[dict] = []  # every status answered, for job.json and the log
+
+    # ---- DIMSE-N entry points ------------------------------------------------------------
+
+    def n_create(self, sop_class: str, instance_uid: str | None, ds: Dataset | None,
+                 meta: str, message_id: int = 0) -> Response:
+        return self._run("N-CREATE", sop_class, instance_uid, meta, message_id,
+                         lambda: self._create(sop_class, instance_uid, ds, meta))
+
+    def n_set(self, sop_class: str, instance_uid: str, ds: Dataset | None,
+              meta: str, message_id: int = 0) -> Response:
+        return self._run("N-SET", sop_class, instance_uid, meta, message_id,
+                         lambda: self._set(sop_class, instance_uid, ds))
+
+    def n_get(self, sop_class: str, instance_uid: str, tags: list[int],
+              meta: str, message_id: int = 0) -> Response:
+        return self._run("N-GET", sop_class, instance_uid, meta, message_id,
+                         lambda: self._get(instance_uid, tags))
+
+    def n_action(self, sop_class: str, instance_uid: str, action_type: int | None,
+                 meta: str, message_id: int = 0) -> Response:
+        return self._run("N-ACTION", sop_class, instance_uid, meta, message_id,
+                         lambda: self._action(sop_class, instance_uid, action_type, message_id))
+
+    def n_delete(self, sop_class: str, instance_uid: str, meta: str, message_id: int = 0) -> Response:
+        return self._run("N-DELETE", sop_class, instance_uid, meta, message_id,
+                         lambda: self._delete(sop_class, instance_uid))
+
+    def close(self) -> None:
+        """Release or abort: the same as an N-DELETE of the film session (H.4.1.2.1.3).
+
+        Queued jobs hold frozen copies, so nothing they need is lost here.
+        """
+        self.film_session = None
+
+    # ---- plumbing ---------------------------------------------------------------------------
+
+    def _run(self, operation: str, sop_class: str, instance_uid: str | None, meta: str,
+             message_id: int, body: Callable[[], Response]) -> Response:
+        try:
+            self._check_class(operation, sop_class, meta)
+            if instance_uid is not None and not is_valid_uid(instance_uid):
+                raise PrintError(Status.INVALID_SOP_INSTANCE,
+                                 f"SOP Instance UID {instance_uid!r} breaks the UID rules of PS3.5 9.1")
+            response = body()
+        except PrintError as exc:
+            response = Response(exc.status, exc.comment)
+        self.exchange.append(self._entry(operation, sop_class, instance_uid or response.affected_instance_uid,
+                                         message_id, response))
+        return response
+
+    @staticmethod
+    def _entry(operation, sop_class, instance_uid, message_id, response: Response) -> dict:
+        return {
+            "time": datetime.now().isoformat(timespec="milliseconds"),
+            "message_id": message_id,
+            "operation": operation,
+            "sop_class": uids.name(sop_class),
+            "sop_instance_uid": instance_uid,
+            "status": f"0x{response.status.value:04X}",
+            "status_name": response.status.name,
+            **({"error_comment": response.comment} if response.comment else {}),
+        }
+
+    def _check_class(self, operation: str, sop_class: str, meta: str) -> None:
+        members = uids.META_MEMBERS.get(meta, frozenset({meta}))
+        if sop_class not in members:
+            raise PrintError(Status.NO_SUCH_SOP_CLASS,
+                             f"{uids.name(sop_class)} is not part of the {uids.name(meta)} context this request came on")
+        if operation not in _OPERATIONS.get(sop_class, ()):
+            raise PrintError(Status.UNRECOGNIZED_OPERATION,
+                             f"{operation} is not a service of {uids.name(sop_class)} (PS3.4 Annex H)")
+
+    def _find(self, sop_class: str, instance_uid: str):
+        """The addressed instance, or 0x0112 / 0x0119 that says why not."""
+        fs = self.film_session
+        found = None
+        if fs is not None:
+            if fs.sop_instance_uid == instance_uid:
+                found = fs
+            for fb in fs.film_boxes:
+                if fb.sop_instance_uid == instance_uid:
+                    found = fb
+                found = found or fb.image_box(instance_uid)
+        if found is None:
+            raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
+                             f"no {uids.name(sop_class)} with UID {instance_uid} exists on this association")
+        actual = found.sop_class_uid if isinstance(found, ImageBox) else (
+            uids.BASIC_FILM_SESSION if isinstance(found, FilmSession) else uids.BASIC_FILM_BOX)
+        if actual != sop_class:
+            raise PrintError(Status.CLASS_INSTANCE_CONFLICT,
+                             f"UID {instance_uid} is a {uids.name(actual)}, not a {uids.name(sop_class)}")
+        return found
+
+    def _require_last(self, fb: FilmBox, operation: str) -> None:
+        last = self.film_session.last_film_box
+        if fb is not last:
+            raise PrintError(Status.PROCESSING_FAILURE,
+                             f"{operation} refused: film box {fb.sop_instance_uid} is not the last created one; "
+                             "only the last film box may be changed, printed or deleted (PS3.4 H.4.2.2)")
+
+    def _all_uids(self) -> set[str]:
+        fs = self.film_session
+        if fs is None:
+            return set()
+        out = {fs.sop_instance_uid}
+        for fb in fs.film_boxes:
+            out.add(fb.sop_instance_uid)
+            out.update(ib.sop_instance_uid for ib in fb.image_boxes)
+        return out
+
+    @staticmethod
+    def _outcome(warnings: list[tuple[Status, str]], **kwargs) -> Response:
+        if not warnings:
+            return Response(**kwargs)
+        return Response(warnings[0][0], "; ".join(c for _, c in warnings), **kwargs)
+
+    # ---- N-CREATE ---------------------------------------------------------------------------
+
+    def _create(self, sop_class: str, instance_uid: str | None, ds: Dataset | None, meta: str) -> Response:
+        if instance_uid is not None and instance_uid in self._all_uids():
+            raise PrintError(Status.DUPLICATE_SOP_INSTANCE, f"SOP Instance UID {instance_uid} is already in use")
+        uid = instance_uid or self.new_uid()
+        if sop_class == uids.BASIC_FILM_SESSION:
+            if self.film_session is not None:
+                raise PrintError(Status.PROCESSING_FAILURE,
+                                 "only one Film Session per association (PS3.4 H.4.1.2.1.3); "
+                                 f"delete {self.film_session.sop_instance_uid} first")
+            session, warnings = FilmSession.create(uid, ds, self.profile)
+            self.film_session = session
+            return self._outcome(warnings, dataset=session.attributes(), affected_instance_uid=uid)
+
+        fs = self.film_session
+        if fs is None:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             "no Film Session exists on this association; N-CREATE a Basic Film Session first")
+        last = fs.last_film_box
+        if last is not None and not last.printed and self.profile.film_session.film_session_printing == "unsupported":
+            raise PrintError(Status.FILM_BOX_NOT_PRINTED,
+                             f"film box {last.sop_instance_uid} has not been printed and this printer cannot print "
+                             "at film-session level; N-ACTION or N-DELETE it before creating another")
+        image_box_class = (uids.BASIC_COLOR_IMAGE_BOX if meta == uids.BASIC_COLOR_PRINT_META
+                           else uids.BASIC_GRAYSCALE_IMAGE_BOX)
+        film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
+                                            image_box_class=image_box_class, profile=self.profile,
+                                            new_uid=self.new_uid)
+        fs.film_boxes.append(film_box)
+        return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
+
+    # ---- N-SET ------------------------------------------------------------------------------
+
+    def _set(self, sop_class: str, instance_uid: str, ds: Dataset | None) -> Response:
+        target = self._find(sop_class, instance_uid)
+        if isinstance(target, FilmSession):
+            return self._outcome(target.n_set(ds, self.profile))
+        if isinstance(target, FilmBox):
+            self._require_last(target, "N-SET")
+            return self._outcome(target.n_set(ds, self.profile))
+        owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
+        self._require_last(owner, "Image Box N-SET")
+        return self._outcome(target.n_set(ds, self.profile))
+
+    # ---- N-GET ------------------------------------------------------------------------------
+
+    def _get(self, instance_uid: str, tags: list[int]) -> Response:
+        if instance_uid != uids.PRINTER_INSTANCE:
+            raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
+                             f"the Printer is the well-known instance {uids.PRINTER_INSTANCE}, not {instance_uid}")
+        full = self.printer.attributes()
+        if not tags:
+            return Response(dataset=full)
+        unknown = [int(t) for t in tags if int(t) not in NGET_TAGS]
+        ds = Dataset()
+        for tag in tags:
+            if int(tag) in NGET_TAGS:
+                keyword = NGET_TAGS[int(tag)]
+                setattr(ds, keyword, getattr(full, keyword))
+        if unknown:
+            return Response(Status.ATTRIBUTE_LIST_ERROR,
+                            f"the Printer has no attribute {', '.join(f'({t >> 16:04X},{t & 0xFFFF:04X})' for t in unknown)}",
+                            dataset=ds, attribute_identifiers=unknown)
+        return Response(dataset=ds)
+
+    # ---- N-ACTION ---------------------------------------------------------------------------
+
+    def _action(self, sop_class: str, instance_uid: str, action_type: int | None, message_id: int) -> Response:
+        target = self._find(sop_class, instance_uid)
+        if action_type != 1:
+            raise PrintError(Status.NO_SUCH_ACTION_TYPE,
+                             f"Action Type ID {action_type} is not defined; 1 (Print) is the only action (PS3.4 H.4.1.2.4)")
+        if isinstance(target, FilmBox):
+            self._require_last(target, "N-ACTION")
+            if target.is_empty:
+                return Response(Status.FILM_BOX_EMPTY_PAGE,
+                                "the film box has no image in any image box; nothing was printed")
+            return self._print("FILM_BOX", [target], Response(), Status.PRINT_QUEUE_FULL_FILM_BOX, message_id)
+
+        session_printing = self.profile.film_session.film_session_printing
+        if session_printing == "unsupported":
+            raise PrintError(Status.UNRECOGNIZED_OPERATION,
+                             "this printer cannot print at film-session level; send N-ACTION to each Film Box instead")
+        if not target.film_boxes:
+            raise PrintError(Status.FILM_SESSION_NO_FILM_BOX, "the film session has no film box to print")
+        films = [fb for fb in target.film_boxes if not fb.is_empty]
+        if not films:
+            return Response(Status.FILM_SESSION_EMPTY_PAGE,
+                            "no film box of the session has an image; nothing was printed")
+        outcome = Response()
+        if session_printing == "uncollated":
+            outcome = Response(Status.FILM_SESSION_PRINTING_NOT_SUPPORTED,
+                               "films printed, but without collation: copies of each film come out together")
+        return self._print("FILM_SESSION", films, outcome, Status.PRINT_QUEUE_FULL_FILM_SESSION, message_id)
+
+    def _print(self, source: str, film_boxes: list[FilmBox], outcome: Response,
+               queue_full: Status, message_id: int) -> Response:
+        """Freeze a copy of the hierarchy and queue it; the association thread never renders."""
+        fs = self.film_session
+        action_entry = self._entry("N-ACTION", uids.BASIC_FILM_BOX if source == "FILM_BOX" else uids.BASIC_FILM_SESSION,
+                                   (film_boxes[0] if source == "FILM_BOX" else fs).sop_instance_uid, message_id, outcome)
+        films = tuple(fb.freeze(self.profile) for fb in film_boxes)
+        request = PrintRequest(
+            source=source,
+            films=films,
+            number_of_copies=fs.values["NumberOfCopies"],
+            collated=source == "FILM_SESSION" and self.profile.film_session.film_session_printing == "collated",
+            calling_ae=self.calling_ae,
+            called_ae=self.called_ae,
+            profile_name=self.profile.name,
+            printer_name=self.profile.printer.printer_name,
+            created=datetime.now(),
+            film_session={"SOPInstanceUID": fs.sop_instance_uid, **fs.values},
+            exchange=tuple(self.exchange) + (action_entry,),
+            notes=tuple(sorted({image.attributes["policy"] for film in films for image in film.images
+                                if image is not None and "policy" in image.attributes})),
+        )
+        try:
+            outcome.job_id = self.submit(request)
+        except QueueFull as exc:
+            raise PrintError(queue_full, f"the print queue is full ({exc}); try again when jobs have finished") from None
+        for fb in film_boxes:
+            fb.printed = True
+        return outcome
+
+    # ---- N-DELETE ---------------------------------------------------------------------------
+
+    def _delete(self, sop_class: str, instance_uid: str) -> Response:
+        target = self._find(sop_class, instance_uid)
+        if isinstance(target, FilmSession):
+            self.film_session = None
+        else:
+            self._require_last(target, "N-DELETE")
+            self.film_session.film_boxes.pop()
+        return Response()

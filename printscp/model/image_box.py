@@ -1,0 +1,192 @@
+"""Basic Grayscale and Basic Color Image Box (PS3.4 H.4.3, PS3.3 C.13.5).
+
+An image box is created by its film box and only ever N-SET. Validation of the pixel
+module is strict because a printer that guesses prints the wrong film.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydicom import Dataset
+
+from printscp import uids
+from printscp.model import attributes as attr
+from printscp.model import presentation
+from printscp.profile import Profile
+from printscp.status import PrintError, Status
+
+_COMMON = {
+    "ImageBoxPosition", "Polarity", "MagnificationType", "SmoothingType", "ConfigurationInformation",
+    "RequestedImageSize", "RequestedDecimateCropBehavior",
+}
+GRAYSCALE_SET = _COMMON | {"BasicGrayscaleImageSequence", "MinDensity", "MaxDensity", "ReferencedPresentationLUTSequence"}
+COLOR_SET = _COMMON | {"BasicColorImageSequence"}
+
+_PIXEL_MODULE = (
+    "SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns",
+    "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "PixelData",
+)
+_ITEM_ALLOWED = set(_PIXEL_MODULE) | {"PixelAspectRatio", "PlanarConfiguration"}
+
+
+@dataclass
+class ImageBox:
+    sop_instance_uid: str
+    sop_class_uid: str
+    image_box_position: int
+    pixels: np.ndarray | None = None
+    photometric_interpretation: str = ""
+    bits_stored: int = 0
+    pixel_aspect_ratio: tuple[int, int] = (1, 1)
+    settings: dict = field(default_factory=dict)  # presentation attributes the SCU set
+    image_attributes: dict = field(default_factory=dict)  # pixel module summary for job.json
+
+    @property
+    def is_color(self) -> bool:
+        return self.sop_class_uid == uids.BASIC_COLOR_IMAGE_BOX
+
+    @property
+    def what(self) -> str:
+        return f"{uids.name(self.sop_class_uid)} N-SET"
+
+    def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:
+        """Validate everything first, then apply, so a refused N-SET changes nothing."""
+        if ds is None:
+            raise PrintError(Status.MISSING_ATTRIBUTE, f"{self.what} needs a data set with Image Box Position and the image")
+        allowed = COLOR_SET if self.is_color else GRAYSCALE_SET
+        attr.refuse_unknown(attr.check_known(ds, allowed, self.what), self.what)
+
+        position = attr.integer(ds, "ImageBoxPosition") if attr.has(ds, "ImageBoxPosition") else None
+        if position is None:
+            raise PrintError(Status.MISSING_ATTRIBUTE, f"{self.what} needs {attr.describe('ImageBoxPosition')}")
+        if position != self.image_box_position:
+            raise PrintError(
+                Status.INVALID_ATTRIBUTE_VALUE,
+                f"Image Box Position {position} does not match this image box, which is position {self.image_box_position}",
+            )
+        warnings: list[tuple[Status, str]] = []
+        settings = self._presentation(ds, profile, warnings)
+        image = self._image(ds, profile, warnings)
+
+        self.settings = settings
+        if image is None:
+            self.pixels = None
+            self.image_attributes = {}
+        else:
+            (self.pixels, self.photometric_interpretation, self.bits_stored,
+             self.pixel_aspect_ratio, self.image_attributes) = image
+        return warnings
+
+    def _presentation(self, ds: Dataset, profile: Profile, warnings: list) -> dict:
+        ib = profile.image_box
+        out = presentation.common(ds, profile, warnings)
+        if attr.has(ds, "Polarity"):
+            out["Polarity"] = attr.enumerated(ds, "Polarity", ("NORMAL", "REVERSE"))
+        if attr.has(ds, "RequestedImageSize"):
+            presentation.require_support(ib.requested_image_size, "RequestedImageSize")
+            out["RequestedImageSize"] = attr.decimal(ds, "RequestedImageSize", minimum_exclusive=0.0)
+        if attr.has(ds, "RequestedDecimateCropBehavior"):
+            presentation.require_support(ib.requested_decimate_crop_behavior, "RequestedDecimateCropBehavior")
+            out["RequestedDecimateCropBehavior"] = attr.enumerated(
+                ds, "RequestedDecimateCropBehavior", ("DECIMATE", "CROP", "FAIL"))
+        return out
+
+    def _image(self, ds: Dataset, profile: Profile, warnings: list):
+        keyword = "BasicColorImageSequence" if self.is_color else "BasicGrayscaleImageSequence"
+        if not attr.has(ds, keyword):
+            raise PrintError(Status.MISSING_ATTRIBUTE, f"{self.what} needs {attr.describe(keyword)}")
+        items = attr.sequence_items(ds, keyword, minimum=0, maximum=1)
+        if not items:
+            return None  # an empty sequence clears the image box
+        return _pixels(items[0], self.is_color, profile, warnings)
+
+
+def _pixels(item: Dataset, is_color: bool, profile: Profile, warnings: list):
+    """Check the Image Pixel module of a Basic Grayscale/Color Image Sequence item (PS3.4 H.4.3)."""
+    what = "the Basic Color Image Sequence item" if is_color else "the Basic Grayscale Image Sequence item"
+    attr.refuse_unknown(attr.check_known(item, _ITEM_ALLOWED, what), what)
+    for keyword in _PIXEL_MODULE:
+        attr.required(item, keyword, what)
+    if is_color and not attr.has(item, "PlanarConfiguration"):
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {attr.describe('PlanarConfiguration')} (1 = colour-by-plane)")
+
+    samples = attr.integer(item, "SamplesPerPixel")
+    photometric = attr.text(item, "PhotometricInterpretation").upper()
+    rows = attr.integer(item, "Rows", minimum=1, maximum=65535)
+    columns = attr.integer(item, "Columns", minimum=1, maximum=65535)
+    bits_allocated = attr.integer(item, "BitsAllocated")
+    bits_stored = attr.integer(item, "BitsStored")
+    high_bit = attr.integer(item, "HighBit")
+    representation = attr.integer(item, "PixelRepresentation")
+
+    def bad(message: str) -> PrintError:
+        return PrintError(Status.INVALID_ATTRIBUTE_VALUE, message)
+
+    if is_color:
+        if samples != 3:
+            raise bad(f"Samples per Pixel must be 3 for a Color Image Box, got {samples}")
+        if photometric != "RGB":
+            raise bad(f"Photometric Interpretation must be RGB for a Color Image Box, got {photometric!r}")
+        if (bits_allocated, bits_stored, high_bit) != (8, 8, 7):
+            raise bad(f"colour pixels must be Bits Allocated 8, Bits Stored 8, High Bit 7; got {bits_allocated}/{bits_stored}/{high_bit}")
+    else:
+        if samples != 1:
+            raise bad(f"Samples per Pixel must be 1 for a Grayscale Image Box, got {samples}")
+        if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+            raise bad(f"Photometric Interpretation must be MONOCHROME1 or MONOCHROME2, got {photometric!r}")
+        if bits_stored not in (8, 12):
+            raise bad(f"Bits Stored must be 8 or 12, got {bits_stored}")
+        if bits_stored not in profile.image_box.bits_stored:
+            raise bad(f"this printer does not accept {bits_stored}-bit images; send "
+                      f"{' or '.join(map(str, profile.image_box.bits_stored))}-bit pixels")
+        expected = (8, 7) if bits_stored == 8 else (16, 11)
+        if (bits_allocated, high_bit) != expected:
+            raise bad(f"Bits Stored {bits_stored} needs Bits Allocated {expected[0]} and High Bit {expected[1]}; "
+                      f"got {bits_allocated} and {high_bit}")
+    if representation != 0:
+        raise bad(f"Pixel Representation must be 0 (unsigned), got {representation}")
+
+    aspect = (1, 1)
+    if attr.has(item, "PixelAspectRatio"):
+        value = attr.raw(item, "PixelAspectRatio")
+        try:
+            aspect = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            aspect = ()
+        if len(aspect) != 2 or min(aspect) < 1:
+            raise bad(f"Pixel Aspect Ratio must be two positive integers (vertical\\horizontal), got {value!r}")
+
+    planar = attr.integer(item, "PlanarConfiguration") if is_color else None
+    notes = {}
+    if is_color and planar not in (0, 1):
+        raise bad(f"Planar Configuration must be 1 (colour-by-plane), got {planar}")
+    if is_color and planar == 0:
+        if profile.image_box.interleaved_color == "refuse":
+            raise bad("Planar Configuration must be 1 (colour-by-plane) for a Color Image Box; got 0 (interleaved)")
+        notes["policy"] = "Planar Configuration 0 (interleaved) accepted and read as interleaved RGB"
+
+    data = attr.raw(item, "PixelData")
+    data = bytes(data) if not isinstance(data, bytes) else data
+    expected_length = rows * columns * samples * (bits_allocated // 8)
+    if len(data) not in (expected_length, expected_length + 1):
+        raise bad(f"Pixel Data holds {len(data)} bytes but Rows {rows} x Columns {columns} x Samples {samples} x "
+                  f"{bits_allocated // 8} byte(s) needs {expected_length}")
+
+    if bits_allocated == 16:
+        pixels = np.frombuffer(data, dtype="<u2", count=rows * columns).reshape(rows, columns) & 0x0FFF
+    elif is_color and planar == 1:
+        pixels = np.frombuffer(data, dtype=np.uint8, count=expected_length).reshape(3, rows, columns).transpose(1, 2, 0).copy()
+    else:
+        shape = (rows, columns, 3) if is_color else (rows, columns)
+        pixels = np.frombuffer(data, dtype=np.uint8, count=expected_length).reshape(shape)
+    pixels.flags.writeable = False
+
+    summary = {
+        "Rows": rows, "Columns": columns, "SamplesPerPixel": samples,
+        "PhotometricInterpretation": photometric, "BitsAllocated": bits_allocated,
+        "BitsStored": bits_stored, "HighBit": high_bit, "PixelRepresentation": representation,
+        "PixelAspectRatio": list(aspect), **({"PlanarConfiguration": planar} if is_color else {}), **notes,
+    }
+    return pixels, photometric, bits_stored, aspect, summary

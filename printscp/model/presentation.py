@@ -1,0 +1,63 @@
+"""Presentation attributes that Film Box and Image Box share (PS3.3 C.13.3, C.13.5).
+
+An Image Box value overrides its Film Box's, so both must accept exactly the same values.
+"""
+
+from __future__ import annotations
+
+from pydicom import Dataset
+
+from printscp.model import attributes as attr
+from printscp.profile import Profile
+from printscp.status import PrintError, Status
+
+
+def common(ds: Dataset, profile: Profile, warnings: list) -> dict:
+    """Magnification, smoothing, configuration, densities; PLUT references are refused."""
+    fb = profile.film_box
+    out: dict = {}
+    if attr.has(ds, "MagnificationType"):
+        out["MagnificationType"] = attr.enumerated(ds, "MagnificationType", fb.magnification_types)
+    if attr.has(ds, "SmoothingType"):
+        require_support(bool(fb.smoothing_types), "SmoothingType")
+        out["SmoothingType"] = attr.enumerated(ds, "SmoothingType", fb.smoothing_types)
+    if attr.has(ds, "ConfigurationInformation"):
+        allowed = fb.configuration_information
+        value = attr.text(ds, "ConfigurationInformation", max_length=1024)
+        if allowed and value not in allowed:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"{attr.describe('ConfigurationInformation')} {value!r} is not one of {', '.join(allowed)}")
+        out["ConfigurationInformation"] = value
+    if attr.has(ds, "ReferencedPresentationLUTSequence"):
+        raise PrintError(Status.NO_SUCH_ATTRIBUTE, "this printer does not serve the Presentation LUT SOP Class, "
+                         f"so {attr.describe('ReferencedPresentationLUTSequence')} cannot be used")
+    out.update(densities(ds, profile, warnings))
+    return out
+
+
+def require_support(supported: bool, keyword: str) -> None:
+    if not supported:
+        raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"this printer does not support {attr.describe(keyword)}")
+
+
+def densities(ds: Dataset, profile: Profile, warnings: list) -> dict:
+    """Min/Max Density (hundredths of OD), clamped to the printer's range with B605 (C.13.3)."""
+    low, high = profile.film_box.min_density, profile.film_box.max_density
+    out = {}
+    for keyword in ("MinDensity", "MaxDensity"):
+        if attr.has(ds, keyword):
+            value = attr.integer(ds, keyword, minimum=0)
+            clamped = min(max(value, low), high)
+            if clamped != value:
+                warnings.append((Status.DENSITY_OUT_OF_RANGE,
+                                 f"{attr.describe(keyword)} {value} is outside the printer's range {low}..{high}; "
+                                 f"printing with {clamped}"))
+            out[keyword] = clamped
+    check_density_order(out)
+    return out
+
+
+def check_density_order(values: dict) -> None:
+    if "MinDensity" in values and "MaxDensity" in values and values["MinDensity"] >= values["MaxDensity"]:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"Min Density {values['MinDensity']} must be lower than Max Density {values['MaxDensity']}")

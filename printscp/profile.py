@@ -1,0 +1,245 @@
+"""Printer profiles: one emulated printer, loaded from TOML, validated, then immutable.
+
+Everything printer-specific comes from here so that handlers and the model hold no
+constants of their own. A profile names its file in every error so a tester can fix it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from printscp import layout
+
+LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
+DEFAULT_PROFILE = "default"
+
+ENUMS = {
+    "meta_sop_classes": {"grayscale", "color"},
+    "film_session_printing": {"collated", "uncollated", "unsupported"},
+    "magnification_types": {"REPLICATE", "BILINEAR", "CUBIC", "NONE"},
+    "decimate_crop_default": {"DECIMATE", "CROP", "FAIL"},
+    "interleaved_color": {"accept", "refuse"},
+    "bits_stored": {8, 12},
+}
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names the file, the key and the problem."""
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    description: str = ""
+    approximates: str = ""
+
+
+@dataclass(frozen=True)
+class PrinterIdentity:
+    """Returned by Printer N-GET (PS3.3 C.13.9)."""
+
+    printer_name: str = "PRINTSCP"
+    manufacturer: str = "printscp"
+    manufacturer_model_name: str = "Virtual Film Printer"
+    device_serial_number: str = ""
+    software_versions: str = ""
+    date_of_last_calibration: str = ""
+    time_of_last_calibration: str = ""
+
+
+@dataclass(frozen=True)
+class AssociationSettings:
+    meta_sop_classes: tuple[str, ...] = ("grayscale",)
+    max_associations: int = 10
+    max_pdu_size: int = 1048576
+
+
+@dataclass(frozen=True)
+class FilmSessionSettings:
+    medium_types: tuple[str, ...] = ("BLUE FILM",)
+    film_destinations: tuple[str, ...] = ("MAGAZINE",)
+    sorter_bins: int = 0
+    max_copies: int = 99
+    film_session_printing: str = "collated"
+    memory_allocation: bool = False
+
+
+@dataclass(frozen=True)
+class FilmBoxSettings:
+    film_sizes: tuple[str, ...] = ("14INX17IN",)
+    max_columns: int = 10
+    max_rows: int = 10
+    magnification_types: tuple[str, ...] = ("BILINEAR",)
+    smoothing_types: tuple[str, ...] = ()
+    border_density: str = "BLACK"
+    empty_image_density: str = "BLACK"
+    min_density: int = 20
+    max_density: int = 300
+    trim: bool = False
+    resolutions: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300})
+    configuration_information: tuple[str, ...] = ()
+    illumination: int = 2000
+    reflected_ambient_light: int = 10
+    margin_mm: float = 5.0
+    spacing_mm: float = 2.0
+
+
+@dataclass(frozen=True)
+class ImageBoxSettings:
+    bits_stored: tuple[int, ...] = (8, 12)
+    requested_image_size: bool = False
+    requested_decimate_crop_behavior: bool = False
+    decimate_crop_default: str = "DECIMATE"
+    interleaved_color: str = "refuse"
+
+
+@dataclass(frozen=True)
+class SpoolSettings:
+    queue_size: int = 32
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: Path | None
+    profile: ProfileInfo = ProfileInfo()
+    printer: PrinterIdentity = PrinterIdentity()
+    association: AssociationSettings = AssociationSettings()
+    film_session: FilmSessionSettings = FilmSessionSettings()
+    film_box: FilmBoxSettings = FilmBoxSettings()
+    image_box: ImageBoxSettings = ImageBoxSettings()
+    spool: SpoolSettings = SpoolSettings()
+
+    @property
+    def default_resolution(self) -> str:
+        return next(iter(self.film_box.resolutions))
+
+    def is_valid_destination(self, value: str) -> bool:
+        if value in self.film_session.film_destinations:
+            return True
+        if value.startswith("BIN_") and value[4:].isdigit() and not value[4:].startswith("0"):
+            return 1 <= int(value[4:]) <= self.film_session.sorter_bins
+        return False
+
+
+_SECTIONS = {f.name: f.type for f in dataclasses.fields(Profile) if f.name not in ("name", "path")}
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A shipped profile name (`layouts/NAME.toml`) or a path to a TOML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    return LAYOUTS_DIR / f"{name_or_path}.toml"
+
+
+def load(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
+    path = resolve(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    return from_dict(data, name=path.stem, path=path)
+
+
+def from_dict(data: dict, *, name: str, path: Path | None = None) -> Profile:
+    where = str(path or name)
+    sections = {}
+    for section, value in data.items():
+        if section not in _SECTIONS:
+            raise ProfileError(f"{where}: unknown section [{section}]; known: {', '.join(_SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ProfileError(f"{where}: [{section}] must be a table")
+        cls = _resolve_type(_SECTIONS[section])
+        sections[section] = _build_section(cls, value, f"{where}: [{section}]")
+    profile = Profile(name=name, path=path, **sections)
+    _check_consistency(profile, where)
+    return profile
+
+
+def _resolve_type(annotation):
+    return eval(annotation, globals()) if isinstance(annotation, str) else annotation
+
+
+def _build_section(cls, values: dict, where: str):
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in values.items():
+        if key not in hints:
+            raise ProfileError(f"{where} {key}: unknown key; known: {', '.join(hints)}")
+        kwargs[key] = _coerce(value, hints[key], f"{where} {key}")
+        allowed = ENUMS.get(key)
+        if allowed is not None:
+            items = kwargs[key] if isinstance(kwargs[key], tuple) else (kwargs[key],)
+            bad = [v for v in items if v not in allowed]
+            if bad:
+                raise ProfileError(f"{where} {key}: {bad[0]!r} is not one of {sorted(allowed)}")
+    return cls(**kwargs)
+
+
+def _coerce(value, hint, where: str):
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ProfileError(f"{where}: expected a list, got {value!r}")
+        return tuple(_coerce(v, item_type, where) for v in value)
+    if origin is dict:
+        key_type, item_type = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ProfileError(f"{where}: expected a table, got {value!r}")
+        return {str(k): _coerce(v, item_type, f"{where}.{k}") for k, v in value.items()}
+    if origin in (types.UnionType, typing.Union):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, bool) or not isinstance(value, hint):
+        raise ProfileError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value
+
+
+def _check_consistency(p: Profile, where: str) -> None:
+    fb, fs, ib = p.film_box, p.film_session, p.image_box
+
+    def need(cond: bool, key: str, problem: str) -> None:
+        if not cond:
+            raise ProfileError(f"{where}: {key}: {problem}")
+
+    need(bool(p.association.meta_sop_classes), "[association] meta_sop_classes", "must list at least one")
+    need(1 <= p.association.max_associations <= 1000, "[association] max_associations", "must be 1..1000")
+    need(4096 <= p.association.max_pdu_size <= 16 * 1024 * 1024 or p.association.max_pdu_size == 0,
+         "[association] max_pdu_size", "must be 0 (unlimited) or 4096..16777216")
+    need(bool(fs.medium_types), "[film_session] medium_types", "must list at least one")
+    need(bool(fs.film_destinations), "[film_session] film_destinations", "must list at least one")
+    need(fs.max_copies >= 1, "[film_session] max_copies", "must be at least 1")
+    need(fs.sorter_bins >= 0, "[film_session] sorter_bins", "must not be negative")
+    need(bool(fb.film_sizes), "[film_box] film_sizes", "must list at least one")
+    for size in fb.film_sizes:
+        need(size in layout.FILM_SIZES_MM, "[film_box] film_sizes",
+             f"{size!r} is not a known Film Size ID ({', '.join(layout.FILM_SIZES_MM)})")
+    need(bool(fb.magnification_types), "[film_box] magnification_types", "must list at least one")
+    need(fb.max_columns >= 1 and fb.max_rows >= 1, "[film_box] max_columns/max_rows", "must be at least 1")
+    need(0 <= fb.min_density < fb.max_density <= 500, "[film_box] min_density/max_density",
+         "need 0 <= min_density < max_density <= 500 (hundredths of OD)")
+    for key in ("border_density", "empty_image_density"):
+        value = getattr(fb, key)
+        need(value in ("BLACK", "WHITE") or value.isdigit(), f"[film_box] {key}",
+             f"{value!r} must be BLACK, WHITE or hundredths of OD")
+    need(bool(fb.resolutions), "[film_box] resolutions", "must define at least one resolution ID")
+    for rid, dpi in fb.resolutions.items():
+        need(50 <= dpi <= 1200, f"[film_box] resolutions.{rid}", f"{dpi} dpi is outside 50..1200")
+    need(fb.illumination > 0 and fb.reflected_ambient_light >= 0,
+         "[film_box] illumination/reflected_ambient_light", "must be positive")
+    need(fb.margin_mm >= 0 and fb.spacing_mm >= 0, "[film_box] margin_mm/spacing_mm", "must not be negative")
+    need(bool(ib.bits_stored), "[image_box] bits_stored", "must list 8, 12 or both")
+    need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
+
+
+def shipped() -> list[str]:
+    return sorted(p.stem for p in LAYOUTS_DIR.glob("*.toml"))

@@ -1,0 +1,1 @@
+"""Pure rendering: a frozen PrintRequest in, pixels and files out (writers only touch disk)."""

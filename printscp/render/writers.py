@@ -1,0 +1,36 @@
+"""The only part of render/ that touches the disk: PNG per film, one PDF for the job.
+
+The PDF page is the film at its physical size (points = mm / 25.4 * 72), so a 14x17 in
+film is a 1008 x 1224 pt page and prints or measures true to size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from printscp.layout import MM_PER_INCH
+
+POINTS_PER_INCH = 72.0
+
+
+def write_png(image: Image.Image, path: Path, dpi: int) -> None:
+    # compress_level 1: a 14x17 in film at 300 dpi is 21 Mpixel; level 6 triples the time for ~10 % less size.
+    image.save(path, format="PNG", dpi=(dpi, dpi), compress_level=1)
+
+
+def write_pdf(pages: list[tuple[Image.Image, float, float]], path: Path, title: str) -> None:
+    """pages: (film image, width_mm, height_mm) in delivery order."""
+    pdf = canvas.Canvas(str(path), pageCompression=1)
+    pdf.setTitle(title)
+    pdf.setCreator("printscp")
+    for image, width_mm, height_mm in pages:
+        w_pt = width_mm / MM_PER_INCH * POINTS_PER_INCH
+        h_pt = height_mm / MM_PER_INCH * POINTS_PER_INCH
+        pdf.setPageSize((w_pt, h_pt))
+        pdf.drawImage(ImageReader(image), 0, 0, width=w_pt, height=h_pt)
+        pdf.showPage()
+    pdf.save()

@@ -1,0 +1,1 @@
+"""pynetdicom-facing layer: the AE, its contexts and the DIMSE handlers."""

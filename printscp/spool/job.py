@@ -1,0 +1,149 @@
+"""Execute one print job: render its films and publish the job folder in one rename.
+
+A reader of the output directory sees a job folder complete or not at all; a job that
+fails still gets a folder with a job.json saying why, and no half-written image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from printscp.model.print_request import Film, PrintRequest
+from printscp.render.film import compose
+from printscp.render.writers import write_pdf, write_png
+
+log = logging.getLogger("printscp.spool")
+
+INCOMING = ".incoming"
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    request: PrintRequest
+    queued: datetime
+
+
+def delivery_order(request: PrintRequest) -> list[int]:
+    """Film indexes in the order the printer delivers the copies.
+
+    A film session printed with collation gives 1-2-3, 1-2-3; without it (and for a
+    film box) each film's copies come out together: 1-1, 2-2, 3-3.
+    """
+    films = range(len(request.films))
+    copies = request.number_of_copies
+    if request.source == "FILM_SESSION" and request.collated:
+        return [i for _ in range(copies) for i in films]
+    return [i for i in films for _ in range(copies)]
+
+
+def folder_name(job: Job) -> str:
+    ae = re.sub(r"[^A-Za-z0-9_.-]", "_", job.request.calling_ae.strip()) or "UNKNOWN"
+    return f"{job.job_id}-{ae}"
+
+
+def run(job: Job, output_dir: Path) -> Path:
+    """Render and publish; returns the final folder. Never leaves partial files behind."""
+    started = datetime.now()
+    day = output_dir / job.queued.strftime("%Y-%m-%d")
+    final = day / folder_name(job)
+    staging = output_dir / INCOMING / final.name
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        outputs = _render(job.request, staging)
+        state, error = "DONE", None
+    except Exception as exc:  # a job that cannot render is recorded, never lost
+        log.exception("job %s failed while rendering", job.job_id)
+        for path in staging.iterdir():
+            path.unlink()
+        outputs, state, error = [], "FAILURE", f"{type(exc).__name__}: {exc}"
+    manifest = _manifest(job, state, error, started, outputs, staging)
+    (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    day.mkdir(parents=True, exist_ok=True)
+    staging.rename(final)
+    log.info("job %s %s: %s", job.job_id, state, final)
+    return final
+
+
+def record_failure(job: Job, output_dir: Path, reason: str) -> Path:
+    """A queued job that will never print (e.g. the server stops first) still gets its record."""
+    day = output_dir / job.queued.strftime("%Y-%m-%d")
+    final = day / folder_name(job)
+    staging = output_dir / INCOMING / final.name
+    staging.mkdir(parents=True, exist_ok=True)
+    manifest = _manifest(job, "FAILURE", reason, None, [], staging)
+    (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    day.mkdir(parents=True, exist_ok=True)
+    staging.rename(final)
+    return final
+
+
+def _render(request: PrintRequest, folder: Path) -> list[Path]:
+    images = []
+    paths = []
+    for number, film in enumerate(request.films, start=1):
+        image = compose(film)
+        path = folder / f"film-{number:03d}.png"
+        write_png(image, path, film.dpi)
+        images.append((image, film))
+        paths.append(path)
+    pages = [(images[i][0], images[i][1].width_mm, images[i][1].height_mm) for i in delivery_order(request)]
+    pdf = folder / "job.pdf"
+    write_pdf(pages, pdf, title=f"printscp job {folder.name}")
+    return paths + [pdf]
+
+
+def _film_record(number: int, film: Film) -> dict:
+    return {
+        "film": number,
+        "film_box_uid": film.film_box_uid,
+        "size_mm": [film.width_mm, film.height_mm],
+        "dpi": film.dpi,
+        "attributes": film.attributes,
+        "image_boxes": [image.attributes if image else None for image in film.images],
+    }
+
+
+def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
+              outputs: list[Path], folder: Path) -> dict:
+    r = job.request
+    return {
+        "job_id": job.job_id,
+        "state": state,
+        **({"error": error} if error else {}),
+        "source": r.source,
+        "calling_ae": r.calling_ae,
+        "called_ae": r.called_ae,
+        "profile": r.profile_name,
+        "printer_name": r.printer_name,
+        "times": {
+            "requested": r.created.isoformat(timespec="milliseconds"),
+            "queued": job.queued.isoformat(timespec="milliseconds"),
+            **({"started": started.isoformat(timespec="milliseconds")} if started else {}),
+            "finished": datetime.now().isoformat(timespec="milliseconds"),
+        },
+        "number_of_copies": r.number_of_copies,
+        "collated": r.collated,
+        "delivery_order": [i + 1 for i in delivery_order(r)],
+        "film_session": r.film_session,
+        "films": [_film_record(n, f) for n, f in enumerate(r.films, start=1)],
+        "statuses": list(r.exchange),
+        "notes": list(r.notes),
+        "outputs": [_file_record(p, folder) for p in outputs],
+    }
+
+
+def _file_record(path: Path, folder: Path) -> dict:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"file": path.relative_to(folder).as_posix(), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}

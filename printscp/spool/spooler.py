@@ -1,0 +1,100 @@
+"""A bounded print queue drained by worker threads.
+
+N-ACTION only enqueues, so the association answers at once; rendering (numpy, Pillow,
+zlib) releases the GIL for its heavy parts and does not stall other associations.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import shutil
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from printscp.model.hierarchy import QueueFull
+from printscp.model.print_request import PrintRequest
+from printscp.spool import job as jobs
+
+log = logging.getLogger("printscp.spool")
+
+_STOP = object()
+
+
+class Spooler:
+    def __init__(self, output_dir: Path, queue_size: int, workers: int = 1):
+        self.output_dir = Path(output_dir)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.output_dir / jobs.INCOMING, ignore_errors=True)  # leftovers of a killed server
+        self.queue_size = queue_size
+        self._queue: queue.Queue = queue.Queue()
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._ids = itertools.count(1)
+        self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.finished: list[Path] = []
+        self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, request: PrintRequest) -> str:
+        with self._cond:
+            if self._pending >= self.queue_size:
+                raise QueueFull(f"{self._pending} of {self.queue_size} jobs waiting")
+            self._pending += 1
+            job_id = f"{self._session}-{next(self._ids):04d}"
+        self._queue.put(jobs.Job(job_id, request, datetime.now()))
+        log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
+        return job_id
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once every submitted job is finished (for tests and orderly shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def close(self, timeout: float = 120.0) -> None:
+        """Finish queued jobs; any still queued after `timeout` is recorded as failed."""
+        finished = self.wait_idle(timeout)
+        if not finished:
+            self._fail_queued("printscp stopped before this job was printed")
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for t in self._threads:
+            t.join(timeout=30)
+
+    def _fail_queued(self, reason: str) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                self._finish(jobs.record_failure(item, self.output_dir, reason))
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            try:
+                folder = jobs.run(item, self.output_dir)
+            except Exception:  # disk full, permissions: keep serving, say so loudly
+                log.exception("job %s could not be written", item.job_id)
+                folder = None
+            self._finish(folder)
+
+    def _finish(self, folder: Path | None) -> None:
+        with self._cond:
+            self._pending -= 1
+            if folder is not None:
+                self.finished.append(folder)
+            self._cond.notify_all()

@@ -1,0 +1,91 @@
+"""Every DIMSE status printscp can return, in one place (PS3.7 Annex C, PS3.4 Annex H)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Status(IntEnum):
+    SUCCESS = 0x0000
+
+    # General warnings (PS3.7 C.4)
+    ATTRIBUTE_LIST_ERROR = 0x0107
+    ATTRIBUTE_VALUE_OUT_OF_RANGE = 0x0116
+
+    # General failures (PS3.7 C.5)
+    NO_SUCH_ATTRIBUTE = 0x0105
+    INVALID_ATTRIBUTE_VALUE = 0x0106
+    PROCESSING_FAILURE = 0x0110
+    DUPLICATE_SOP_INSTANCE = 0x0111
+    NO_SUCH_SOP_INSTANCE = 0x0112
+    NO_SUCH_ARGUMENT = 0x0114
+    INVALID_ARGUMENT_VALUE = 0x0115
+    INVALID_SOP_INSTANCE = 0x0117
+    NO_SUCH_SOP_CLASS = 0x0118
+    CLASS_INSTANCE_CONFLICT = 0x0119
+    MISSING_ATTRIBUTE = 0x0120
+    MISSING_ATTRIBUTE_VALUE = 0x0121
+    SOP_CLASS_NOT_SUPPORTED = 0x0122
+    NO_SUCH_ACTION_TYPE = 0x0123
+    NOT_AUTHORIZED = 0x0124
+    UNRECOGNIZED_OPERATION = 0x0211
+    RESOURCE_LIMITATION = 0x0213
+
+    # Print Management warnings (PS3.4 Annex H)
+    MEMORY_ALLOCATION_NOT_SUPPORTED = 0xB600
+    FILM_SESSION_PRINTING_NOT_SUPPORTED = 0xB601
+    FILM_SESSION_EMPTY_PAGE = 0xB602
+    FILM_BOX_EMPTY_PAGE = 0xB603
+    IMAGE_DEMAGNIFIED = 0xB604
+    DENSITY_OUT_OF_RANGE = 0xB605
+    IMAGE_CROPPED = 0xB609
+    IMAGE_DECIMATED = 0xB60A
+
+    # Print Management failures (PS3.4 Annex H)
+    FILM_SESSION_NO_FILM_BOX = 0xC600
+    PRINT_QUEUE_FULL_FILM_SESSION = 0xC601
+    PRINT_QUEUE_FULL_FILM_BOX = 0xC602
+    IMAGE_TOO_LARGE = 0xC603
+    INSUFFICIENT_MEMORY = 0xC605
+    COMBINED_IMAGE_TOO_LARGE = 0xC613
+    FILM_BOX_NOT_PRINTED = 0xC616
+
+    @property
+    def is_success(self) -> bool:
+        return self is Status.SUCCESS
+
+    @property
+    def is_warning(self) -> bool:
+        return self in _WARNINGS
+
+    @property
+    def is_failure(self) -> bool:
+        return not (self.is_success or self.is_warning)
+
+    @property
+    def category(self) -> str:
+        return "success" if self.is_success else "warning" if self.is_warning else "failure"
+
+    def __str__(self) -> str:
+        return f"0x{self.value:04X} {self.name}"
+
+
+_WARNINGS = frozenset(
+    s for s in Status if s.value in (0x0107, 0x0116) or (s.value & 0xF000) == 0xB000
+)
+
+
+class PrintError(Exception):
+    """A refusal the peer must see: the status to answer and a comment a person can act on.
+
+    Error Comment is LO, so the wire copy is cut to 64 characters; the full text is logged
+    and written to job.json.
+    """
+
+    def __init__(self, status: Status, comment: str):
+        super().__init__(comment)
+        self.status = status
+        self.comment = comment
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.comment}"

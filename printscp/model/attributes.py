@@ -46,7 +46,7 @@ def refuse_unknown(unknown: list[int], what: str) -> None:
     if unknown:
         names = ", ".join(describe_tag(t) for t in unknown[:4])
         more = f" and {len(unknown) - 4} more" if len(unknown) > 4 else ""
-        raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{what} does not support {names}{more}")
+        raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{names}{more}: not supported in {what}")
 
 
 def _elements(ds: Dataset):

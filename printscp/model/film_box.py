@@ -67,8 +67,8 @@ class FilmBox:
         class_uid, instance_uid = attr.reference(item, "ReferencedFilmSessionSequence")
         if class_uid != uids.BASIC_FILM_SESSION or instance_uid != film_session_uid:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"Referenced Film Session Sequence names {class_uid} / {instance_uid}, "
-                             f"but this association's film session is {film_session_uid}")
+                             f"Referenced Film Session Sequence is not this association's film session: "
+                             f"it names {class_uid} / {instance_uid}, the session is {film_session_uid}")
 
         values = {
             "ImageDisplayFormat": str(display_format),

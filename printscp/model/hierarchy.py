@@ -146,20 +146,20 @@ class Hierarchy:
                 found = found or fb.image_box(instance_uid)
         if found is None:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
-                             f"no {uids.name(sop_class)} with UID {instance_uid} exists on this association")
+                             f"no such {uids.name(sop_class)} on this association: {instance_uid}")
         actual = found.sop_class_uid if isinstance(found, ImageBox) else (
             uids.BASIC_FILM_SESSION if isinstance(found, FilmSession) else uids.BASIC_FILM_BOX)
         if actual != sop_class:
             raise PrintError(Status.CLASS_INSTANCE_CONFLICT,
-                             f"UID {instance_uid} is a {uids.name(actual)}, not a {uids.name(sop_class)}")
+                             f"the UID is a {uids.name(actual)}, not a {uids.name(sop_class)}: {instance_uid}")
         return found
 
     def _require_last(self, fb: FilmBox, operation: str) -> None:
         last = self.film_session.last_film_box
         if fb is not last:
             raise PrintError(Status.PROCESSING_FAILURE,
-                             f"{operation} refused: film box {fb.sop_instance_uid} is not the last created one; "
-                             "only the last film box may be changed, printed or deleted (PS3.4 H.4.2.2)")
+                             f"{operation} refused: not the last created film box; only the last one may be "
+                             f"changed, printed or deleted (PS3.4 H.4.2.2): {fb.sop_instance_uid}")
 
     def _all_uids(self) -> set[str]:
         fs = self.film_session
@@ -181,13 +181,13 @@ class Hierarchy:
 
     def _create(self, sop_class: str, instance_uid: str | None, ds: Dataset | None, meta: str) -> Response:
         if instance_uid is not None and instance_uid in self._all_uids():
-            raise PrintError(Status.DUPLICATE_SOP_INSTANCE, f"SOP Instance UID {instance_uid} is already in use")
+            raise PrintError(Status.DUPLICATE_SOP_INSTANCE, f"SOP Instance UID already in use: {instance_uid}")
         uid = instance_uid or self.new_uid()
         if sop_class == uids.BASIC_FILM_SESSION:
             if self.film_session is not None:
                 raise PrintError(Status.PROCESSING_FAILURE,
-                                 "only one Film Session per association (PS3.4 H.4.1.2.1.3); "
-                                 f"delete {self.film_session.sop_instance_uid} first")
+                                 "only one Film Session per association (PS3.4 H.4.1.2.1.3); delete "
+                                 f"the existing one first: {self.film_session.sop_instance_uid}")
             session, warnings = FilmSession.create(uid, ds, self.profile)
             self.film_session = session
             return self._outcome(warnings, dataset=session.attributes(), affected_instance_uid=uid)
@@ -199,8 +199,8 @@ class Hierarchy:
         last = fs.last_film_box
         if last is not None and not last.printed and self.profile.film_session.film_session_printing == "unsupported":
             raise PrintError(Status.FILM_BOX_NOT_PRINTED,
-                             f"film box {last.sop_instance_uid} has not been printed and this printer cannot print "
-                             "at film-session level; N-ACTION or N-DELETE it before creating another")
+                             "the last film box has not been printed and this printer cannot print at film-session "
+                             f"level; N-ACTION or N-DELETE it before creating another: {last.sop_instance_uid}")
         image_box_class = (uids.BASIC_COLOR_IMAGE_BOX if meta == uids.BASIC_COLOR_PRINT_META
                            else uids.BASIC_GRAYSCALE_IMAGE_BOX)
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
@@ -227,7 +227,7 @@ class Hierarchy:
     def _get(self, instance_uid: str, tags: list[int]) -> Response:
         if instance_uid != uids.PRINTER_INSTANCE:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
-                             f"the Printer is the well-known instance {uids.PRINTER_INSTANCE}, not {instance_uid}")
+                             f"the Printer SOP Instance is the well-known UID {uids.PRINTER_INSTANCE}; got {instance_uid}")
         full = self.printer.attributes()
         if not tags:
             return Response(dataset=full)

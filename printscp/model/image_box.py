@@ -109,8 +109,6 @@ def _pixels(item: Dataset, is_color: bool, profile: Profile, warnings: list):
     attr.refuse_unknown(attr.check_known(item, _ITEM_ALLOWED, what), what)
     for keyword in _PIXEL_MODULE:
         attr.required(item, keyword, what)
-    if is_color and not attr.has(item, "PlanarConfiguration"):
-        raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {attr.describe('PlanarConfiguration')} (1 = colour-by-plane)")
 
     samples = attr.integer(item, "SamplesPerPixel")
     photometric = attr.text(item, "PhotometricInterpretation").upper()
@@ -145,6 +143,8 @@ def _pixels(item: Dataset, is_color: bool, profile: Profile, warnings: list):
         if (bits_allocated, high_bit) != expected:
             raise bad(f"Bits Stored {bits_stored} needs Bits Allocated {expected[0]} and High Bit {expected[1]}; "
                       f"got {bits_allocated} and {high_bit}")
+    if is_color and not attr.has(item, "PlanarConfiguration"):
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {attr.describe('PlanarConfiguration')} (1 = colour-by-plane)")
     if representation != 0:
         raise bad(f"Pixel Representation must be 0 (unsigned), got {representation}")
 

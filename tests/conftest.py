@@ -1,0 +1,86 @@
+"""Fixtures: a real printscp on a random loopback port, and polling with deadlines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from printscp import profile as profiles  # noqa: E402
+from printscp.scp.server import PrintServer, Settings  # noqa: E402
+
+
+def wait_for(condition, timeout: float = 20.0, interval: float = 0.02, what: str = "condition"):
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def profile_with(name: str = "default", **sections) -> profiles.Profile:
+    """A shipped profile with some keys replaced: profile_with(film_box={"trim": False})."""
+    import tomllib
+
+    data = tomllib.loads(profiles.resolve(name).read_text())
+    for section, values in sections.items():
+        data.setdefault(section, {}).update(values)
+    return profiles.from_dict(data, name=f"{name}-test")
+
+
+class RunningPrinter:
+    def __init__(self, server: PrintServer):
+        self.server = server
+        self.port = server.port
+        self.output = server.settings.output
+
+    def jobs(self) -> list[Path]:
+        """Published job folders; `.incoming/` holds jobs still being written and is not one."""
+        return sorted(p.parent for p in self.output.glob("[0-9]*/*/job.json"))
+
+    def wait_jobs(self, count: int, timeout: float = 30.0) -> list[Path]:
+        return wait_for(lambda: (j := self.jobs()) and len(j) >= count and j, timeout, what=f"{count} job(s)")
+
+    def job(self, index: int = -1) -> tuple[Path, dict]:
+        folder = self.jobs()[index]
+        return folder, json.loads((folder / "job.json").read_text())
+
+
+def _starter(base: Path):
+    started: list[PrintServer] = []
+
+    def start(profile: profiles.Profile | None = None, ae_title: str = "PRINTSCP") -> RunningPrinter:
+        output = base / f"output{len(started)}"
+        server = PrintServer(profile or profiles.load(), Settings(ae_title, "127.0.0.1", 0, output))
+        server.start()
+        started.append(server)
+        return RunningPrinter(server)
+
+    return start, started
+
+
+@pytest.fixture
+def start_printer(tmp_path):
+    """Factory: start_printer(profile=None) -> RunningPrinter; all are stopped at teardown."""
+    start, started = _starter(tmp_path)
+    yield start
+    for server in started:
+        server.stop(drain_timeout=30)
+
+
+@pytest.fixture(scope="module")
+def printer(tmp_path_factory) -> RunningPrinter:
+    """One default printer per test module: associations never share state, so tests may share it."""
+    start, started = _starter(tmp_path_factory.mktemp("printer"))
+    yield start()
+    for server in started:
+        server.stop(drain_timeout=30)

@@ -1,0 +1,51 @@
+import pytest
+
+from conftest import profile_with
+from printscp import profile as profiles
+
+
+def test_default_profile_loads_with_its_documented_defaults():
+    p = profiles.load()
+    assert p.name == "default"
+    assert p.film_box.film_sizes[0] == "14INX17IN"
+    assert p.default_resolution == "STANDARD" and p.film_box.resolutions["STANDARD"] == 300
+    assert set(p.association.meta_sop_classes) == {"grayscale", "color"}
+
+
+@pytest.mark.parametrize(
+    "sections, fragment",
+    [
+        ({"film_box": {"film_sizez": ["A4"]}}, "[film_box] film_sizez: unknown key"),
+        ({"film_box": {"film_sizes": ["15INX15IN"]}}, "film_sizes: '15INX15IN' is not a known Film Size ID"),
+        ({"film_box": {"max_columns": "ten"}}, "[film_box] max_columns: expected int"),
+        ({"film_session": {"film_session_printing": "sometimes"}}, "film_session_printing: 'sometimes' is not one of"),
+        ({"film_box": {"min_density": 300, "max_density": 200}}, "min_density/max_density"),
+        ({"image_box": {"bits_stored": [16]}}, "bits_stored: 16 is not one of"),
+        ({"association": {"meta_sop_classes": []}}, "meta_sop_classes: must list at least one"),
+        ({"film_box": {"resolutions": {"STANDARD": 10}}}, "resolutions.STANDARD"),
+    ],
+)
+def test_a_broken_profile_names_the_key_and_the_problem(sections, fragment):
+    with pytest.raises(profiles.ProfileError) as info:
+        profile_with(**sections)
+    assert fragment in str(info.value)
+
+
+def test_an_unknown_section_and_bad_toml_are_reported_with_the_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[printerr]\nname = 'x'\n")
+    with pytest.raises(profiles.ProfileError, match=r"bad\.toml: unknown section \[printerr\]"):
+        profiles.load(bad)
+    bad.write_text("[printer\n")
+    with pytest.raises(profiles.ProfileError, match=r"bad\.toml: not valid TOML"):
+        profiles.load(bad)
+    with pytest.raises(profiles.ProfileError, match="no such profile file"):
+        profiles.load("no-such-printer")
+
+
+def test_sorter_bins_accept_bin_numbers_without_leading_zeros():
+    p = profile_with(film_session={"sorter_bins": 3})
+    assert p.is_valid_destination("BIN_3") and p.is_valid_destination("MAGAZINE")
+    assert not p.is_valid_destination("BIN_4")
+    assert not p.is_valid_destination("BIN_03")
+    assert not p.is_valid_destination("BIN_0")

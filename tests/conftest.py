@@ -47,6 +47,11 @@ class RunningPrinter:
         """Published job folders; `.incoming/` holds jobs still being written and is not one."""
         return sorted(p.parent for p in self.output.glob("[0-9]*/*/job.json"))
 
+    def settled_jobs(self) -> int:
+        """How many jobs exist once the spool is idle: a safe baseline for wait_jobs."""
+        assert self.server.spooler.wait_idle(60), "the spool did not become idle"
+        return len(self.jobs())
+
     def wait_jobs(self, count: int, timeout: float = 30.0) -> list[Path]:
         return wait_for(lambda: (j := self.jobs()) and len(j) >= count and j, timeout, what=f"{count} job(s)")
 

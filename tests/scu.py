@@ -170,6 +170,25 @@ def make_ae(contexts=(GRAY_META,), transfer_syntaxes=(ExplicitVRLittleEndian, Im
     return ae
 
 
+def _guard_reactor_race(assoc) -> None:
+    """Work around a race in pynetdicom's requestor (seen with 3.0.4).
+
+    A send_n_*() may see the reactor as paused in the instant before the reactor resumes;
+    the reactor then takes a fast response off the DIMSE queue, logs "Received unexpected
+    ... service message", drops it, and the send_n_*() waits until its DIMSE timeout. A
+    fast SCP makes this likelier. The test client puts such a response back for its caller.
+    """
+    serve = assoc._serve_request
+
+    def serve_requests_only(msg, context_id):
+        if not msg.is_valid_request:
+            assoc.dimse.msg_queue.put((context_id, msg))
+            return
+        serve(msg, context_id)
+
+    assoc._serve_request = serve_requests_only
+
+
 @contextlib.contextmanager
 def associate(port: int, contexts=(GRAY_META,), *, called_ae: str = "PRINTSCP", meta: str | None = None,
               capture_uids: bool = False, transfer_syntaxes=(ExplicitVRLittleEndian, ImplicitVRLittleEndian)):
@@ -186,6 +205,7 @@ def associate(port: int, contexts=(GRAY_META,), *, called_ae: str = "PRINTSCP", 
         handlers.append((evt.EVT_DIMSE_RECV, on_recv))
     assoc = ae.associate("127.0.0.1", port, ae_title=called_ae, evt_handlers=handlers)
     assert assoc.is_established, "association was not accepted"
+    _guard_reactor_race(assoc)
     scu.assoc = assoc
     try:
         yield scu

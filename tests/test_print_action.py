@@ -24,7 +24,7 @@ def test_action_type_other_than_print_is_0123(printer):
 
 
 def test_an_empty_film_box_is_b603_and_prints_nothing(printer):
-    before = len(printer.jobs())
+    before = printer.settled_jobs()
     with associate(printer.port) as scu:
         (_, _), fs_uid = scu.create_film_session()
         _, fb_uid = scu.create_film_box(fs_uid, r"STANDARD\2,2")
@@ -104,7 +104,7 @@ def test_a_full_queue_is_c602_for_a_film_box_and_c601_for_a_session(start_printe
 
 def test_the_job_is_a_frozen_copy_and_survives_the_association(printer, blocked_spool):
     """N-SET after N-ACTION must not change the queued job; an abort must not lose it."""
-    before = len(printer.jobs())
+    before = printer.settled_jobs()
     with associate(printer.port) as scu:
         (_, _), fs_uid = scu.create_film_session()
         result, fb_uid = scu.create_film_box(fs_uid)

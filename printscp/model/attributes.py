@@ -35,11 +35,14 @@ def describe_tag(tag: int) -> str:
 
 
 def check_known(ds: Dataset | None, allowed: Iterable[str], what: str) -> list[int]:
-    """Tags in `ds` that `what` does not support; the caller decides 0x0105 or 0x0107."""
+    """Tags in `ds` that `what` does not support; the caller decides 0x0105 or 0x0107.
+
+    Looks at tags only, so a value that cannot be decoded is reported later, by name.
+    """
     if ds is None:
         return []
     allowed_tags = {tag_for_keyword(k) for k in allowed} | {tag_for_keyword(k) for k in ALWAYS_ALLOWED}
-    return [int(elem.tag) for elem in _elements(ds) if elem.tag.element != 0 and elem.tag not in allowed_tags]
+    return [int(tag) for tag in ds.keys() if Tag(tag).element != 0 and tag not in allowed_tags]
 
 
 def refuse_unknown(unknown: list[int], what: str) -> None:
@@ -47,13 +50,6 @@ def refuse_unknown(unknown: list[int], what: str) -> None:
         names = ", ".join(describe_tag(t) for t in unknown[:4])
         more = f" and {len(unknown) - 4} more" if len(unknown) > 4 else ""
         raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{names}{more}: not supported in {what}")
-
-
-def _elements(ds: Dataset):
-    try:
-        return list(ds)
-    except Exception as exc:  # a data set pydicom cannot even walk
-        raise PrintError(Status.PROCESSING_FAILURE, f"the data set could not be decoded: {exc}") from None
 
 
 def has(ds: Dataset | None, keyword: str) -> bool:

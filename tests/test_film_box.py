@@ -59,6 +59,7 @@ def test_n_create_answers_every_attribute_with_the_defaults_filled(session):
         (r"STANDARD\1,1", {"MinDensity": 250, "MaxDensity": 200}, 0x0106, "Min Density 250"),
         (r"STANDARD\1,1", {"ImageBoxPosition": 1}, 0x0105, "Image Box Position"),
         (None, {}, 0x0120, "Basic Film Box N-CREATE needs Image Display"),
+        ("", {}, 0x0121, "Image Display Format (2010,0010) is present but empty"),
     ],
 )
 def test_n_create_refusals(session, fmt, attrs, code, fragment):

@@ -52,37 +52,37 @@ def folder_name(job: Job) -> str:
 def run(job: Job, output_dir: Path) -> Path:
     """Render and publish; returns the final folder. Never leaves partial files behind."""
     started = datetime.now()
+
+    def fill(staging: Path) -> dict:
+        try:
+            outputs = _render(job.request, staging)
+            return _manifest(job, "DONE", None, started, outputs, staging)
+        except Exception as exc:  # a job that cannot render is recorded, never lost
+            log.exception("job %s failed while rendering", job.job_id)
+            for path in staging.iterdir():
+                path.unlink()
+            return _manifest(job, "FAILURE", f"{type(exc).__name__}: {exc}", started, [], staging)
+
+    return _publish(job, output_dir, fill)
+
+
+def record_failure(job: Job, output_dir: Path, reason: str) -> Path:
+    """A queued job that will never print (e.g. the server stops first) still gets its record."""
+    return _publish(job, output_dir, lambda staging: _manifest(job, "FAILURE", reason, None, [], staging))
+
+
+def _publish(job: Job, output_dir: Path, fill) -> Path:
+    """Write into .incoming/, add job.json last, then rename the folder into its day."""
     day = output_dir / job.queued.strftime("%Y-%m-%d")
     final = day / folder_name(job)
     staging = output_dir / INCOMING / final.name
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    try:
-        outputs = _render(job.request, staging)
-        state, error = "DONE", None
-    except Exception as exc:  # a job that cannot render is recorded, never lost
-        log.exception("job %s failed while rendering", job.job_id)
-        for path in staging.iterdir():
-            path.unlink()
-        outputs, state, error = [], "FAILURE", f"{type(exc).__name__}: {exc}"
-    manifest = _manifest(job, state, error, started, outputs, staging)
+    manifest = fill(staging)
     (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     day.mkdir(parents=True, exist_ok=True)
     staging.rename(final)
-    log.info("job %s %s: %s", job.job_id, state, final)
-    return final
-
-
-def record_failure(job: Job, output_dir: Path, reason: str) -> Path:
-    """A queued job that will never print (e.g. the server stops first) still gets its record."""
-    day = output_dir / job.queued.strftime("%Y-%m-%d")
-    final = day / folder_name(job)
-    staging = output_dir / INCOMING / final.name
-    staging.mkdir(parents=True, exist_ok=True)
-    manifest = _manifest(job, "FAILURE", reason, None, [], staging)
-    (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-    day.mkdir(parents=True, exist_ok=True)
-    staging.rename(final)
+    log.info("job %s %s: %s", job.job_id, manifest["state"], final)
     return final
 
 

@@ -81,7 +81,7 @@ class PrintHandlers:
                 hierarchy = Hierarchy(
                     self.profile, self.printer, self.submit,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
-                    called_ae=_ae(event.assoc.acceptor.ae_title),
+                    called_ae=_called_ae(event.assoc),
                 )
                 self._hierarchies[key] = hierarchy
             return hierarchy
@@ -172,6 +172,12 @@ def _uid(value) -> str | None:
 
 def _ae(value) -> str:
     return value.decode("ascii", "replace").strip() if isinstance(value, bytes) else str(value).strip()
+
+
+def _called_ae(assoc) -> str:
+    """The title the modality called, which may differ from ours: any called title is accepted."""
+    primitive = getattr(assoc.requestor, "primitive", None)
+    return _ae(getattr(primitive, "called_ae_title", None) or assoc.acceptor.ae_title)
 
 
 def _op(event) -> str:

@@ -50,9 +50,17 @@ def display_of_density(density, base_density: float, l0: float, la: float):
 
 
 @lru_cache(maxsize=64)
-def p_value_lut(levels: int, d_min: float, d_max: float, base_density: float, l0: float, la: float) -> np.ndarray:
-    """Display value for each of `levels` P-values; read-only, cached per film setting."""
+def p_density_lut(levels: int, d_min: float, d_max: float, l0: float, la: float) -> np.ndarray:
+    """Density x 1000 (uint16) printed for each of `levels` P-values; cached per setting."""
     p = np.arange(levels, dtype=np.float64) / (levels - 1)
-    lut = display_of_density(density_of_p(p, d_min, d_max, l0, la), base_density, l0, la)
+    lut = np.rint(density_of_p(p, d_min, d_max, l0, la) * 1000).astype(np.uint16)
+    lut.flags.writeable = False
+    return lut
+
+
+@lru_cache(maxsize=16)
+def density_display_lut(base_density: float, l0: float, la: float) -> np.ndarray:
+    """8-bit display value for every density x 1000 in 0..65535; cached per viewing condition."""
+    lut = display_of_density(np.arange(65536, dtype=np.float64) / 1000, base_density, l0, la)
     lut.flags.writeable = False
     return lut

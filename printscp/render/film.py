@@ -1,7 +1,9 @@
 """Compose one film at printer resolution: border, image boxes, images scaled into their boxes.
 
-Grayscale pixels are resampled as P-values (before the density mapping, as a printer's
-interpolator does), then mapped through the GSDF density LUT of their film.
+Grayscale films are built as a density plane (optical density x 1000, uint16): pixels
+are resampled as P-values (before the density mapping, as a printer's interpolator
+does), each box's P-values become densities through the GSDF of its Min/Max Density,
+and the whole plane is then shown as the luminance a viewer sees (density.py).
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from printscp.layout import MM_PER_INCH, Rect
+from printscp.layout import MM_PER_INCH
 from printscp.model.print_request import Film, ImageContent
-from printscp.render.density import display_of_density, p_value_lut
+from printscp.render.density import density_display_lut, p_density_lut
+from printscp.render.pvalues import p_values
 
 RESAMPLE = {
     "REPLICATE": Image.Resampling.NEAREST,
@@ -19,7 +22,8 @@ RESAMPLE = {
     "BILINEAR": Image.Resampling.BILINEAR,
     "CUBIC": Image.Resampling.BICUBIC,
 }
-_LUT_LEVELS = 4096  # resampled P-values are quantised to 12 bits before the density LUT
+P_LEVELS = 4096  # resampled P-values are quantised to 12 bits before the density LUT
+OD_SCALE = 1000  # density plane unit: 1/1000 OD
 
 
 def film_pixels(film: Film) -> tuple[int, int]:
@@ -29,28 +33,50 @@ def film_pixels(film: Film) -> tuple[int, int]:
 
 def compose(film: Film) -> Image.Image:
     """The whole film as an 8-bit 'L' (or 'RGB' for colour films) image at film.dpi."""
-    width, height = film_pixels(film)
-    base = film.base_density
-
-    def shade(density: float) -> int:
-        return int(display_of_density(density, base, film.illumination, film.reflected_ambient_light))
-
-    canvas = np.full((height, width), shade(film.border_density), dtype=np.uint8)
     if film.is_color:
-        canvas = np.repeat(canvas[:, :, None], 3, axis=2)
+        return Image.fromarray(_compose_color(film), "RGB")
+    lut = density_display_lut(film.base_density, film.illumination, film.reflected_ambient_light)
+    return Image.fromarray(lut[density_plane(film)], "L")
+
+
+def density_plane(film: Film) -> np.ndarray:
+    """Optical density x 1000 of every printer pixel of a grayscale film (uint16)."""
+    width, height = film_pixels(film)
+    plane = np.full((height, width), _od(film.border_density), dtype=np.uint16)
     for rect, image in zip(film.box_rects, film.images):
         left, top, right, bottom = rect.to_pixels(film.dpi)
-        if image is None:
-            canvas[top:bottom, left:right] = shade(film.empty_image_density)
-            continue
-        canvas[top:bottom, left:right] = shade(film.empty_image_density)
-        tile = _image_tile(image, film, right - left, bottom - top)
-        x = left + (right - left - tile.shape[1]) // 2
-        y = top + (bottom - top - tile.shape[0]) // 2
-        if tile.ndim == 2 and film.is_color:
-            tile = np.repeat(tile[:, :, None], 3, axis=2)
-        canvas[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
-    return Image.fromarray(canvas, "RGB" if film.is_color else "L")
+        plane[top:bottom, left:right] = _od(film.empty_image_density)
+        if image is not None:
+            tile = _density_tile(image, film, right - left, bottom - top)
+            _paste(plane, tile, left, top, right, bottom)
+    return plane
+
+
+def _compose_color(film: Film) -> np.ndarray:
+    width, height = film_pixels(film)
+    lut = density_display_lut(film.base_density, film.illumination, film.reflected_ambient_light)
+    canvas = np.empty((height, width, 3), dtype=np.uint8)
+    canvas[:] = lut[_od(film.border_density)]
+    for rect, image in zip(film.box_rects, film.images):
+        left, top, right, bottom = rect.to_pixels(film.dpi)
+        canvas[top:bottom, left:right] = lut[_od(film.empty_image_density)]
+        if image is not None:
+            out_w, out_h = fitted_size(image, right - left, bottom - top, film.dpi)
+            resample = RESAMPLE.get(image.magnification_type, Image.Resampling.BILINEAR)
+            rgb = np.asarray(Image.fromarray(np.ascontiguousarray(image.pixels), "RGB").resize((out_w, out_h), resample))
+            _paste(canvas, 255 - rgb if image.polarity == "REVERSE" else rgb, left, top, right, bottom)
+    return canvas
+
+
+def _paste(canvas: np.ndarray, tile: np.ndarray, left: int, top: int, right: int, bottom: int) -> None:
+    """Centre `tile` in the box."""
+    x = left + (right - left - tile.shape[1]) // 2
+    y = top + (bottom - top - tile.shape[0]) // 2
+    canvas[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
+
+
+def _od(density: float) -> int:
+    return int(round(density * OD_SCALE))
 
 
 def fitted_size(image: ImageContent, box_w: int, box_h: int, dpi: int) -> tuple[int, int]:
@@ -68,25 +94,10 @@ def fitted_size(image: ImageContent, box_w: int, box_h: int, dpi: int) -> tuple[
     return max(1, round(w_units * scale)), max(1, round(h_units * scale))
 
 
-def _image_tile(image: ImageContent, film: Film, box_w: int, box_h: int) -> np.ndarray:
+def _density_tile(image: ImageContent, film: Film, box_w: int, box_h: int) -> np.ndarray:
     out_w, out_h = fitted_size(image, box_w, box_h, film.dpi)
     resample = RESAMPLE.get(image.magnification_type, Image.Resampling.BILINEAR)
-    if image.photometric_interpretation == "RGB":
-        rgb = np.asarray(Image.fromarray(np.ascontiguousarray(image.pixels), "RGB").resize((out_w, out_h), resample))
-        return 255 - rgb if image.polarity == "REVERSE" else rgb
-    p = _p_values(image)
-    scaled = np.asarray(Image.fromarray(p, "F").resize((out_w, out_h), resample))
-    index = np.clip(np.rint(scaled * (_LUT_LEVELS - 1)), 0, _LUT_LEVELS - 1).astype(np.intp)
-    lut = p_value_lut(_LUT_LEVELS, image.min_density, image.max_density, film.base_density,
-                      film.illumination, film.reflected_ambient_light)
+    scaled = np.asarray(Image.fromarray(p_values(image), "F").resize((out_w, out_h), resample))
+    index = np.clip(np.rint(scaled * (P_LEVELS - 1)), 0, P_LEVELS - 1).astype(np.intp)
+    lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
     return lut[index]
-
-
-def _p_values(image: ImageContent) -> np.ndarray:
-    """Normalised P-values, 0 = black: MONOCHROME1 NORMAL and MONOCHROME2 REVERSE are inverted."""
-    p = image.pixels.astype(np.float32) / float((1 << image.bits_stored) - 1)
-    inverted = (image.photometric_interpretation == "MONOCHROME1") != (image.polarity == "REVERSE")
-    return 1.0 - p if inverted else p
-
-
-__all__ = ["compose", "film_pixels", "fitted_size", "Rect"]

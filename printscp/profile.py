@@ -94,6 +94,7 @@ class ImageBoxSettings:
     requested_image_size: bool = False
     requested_decimate_crop_behavior: bool = False
     decimate_crop_default: str = "DECIMATE"
+    decimate_crop_default_warns: bool = False
     interleaved_color: str = "refuse"
 
 

@@ -14,7 +14,7 @@ from pydicom import Dataset
 from printscp import layout, uids
 from printscp.model import attributes as attr
 from printscp.model import presentation
-from printscp.model.image_box import ImageBox
+from printscp.model.image_box import ImageBox, judge_fit
 from printscp.model.print_request import Film, ImageContent
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
@@ -108,8 +108,9 @@ class FilmBox:
                              f"on {values['FilmSizeID']} film")
 
         film_box = cls(uid, image_box_class, display_format, values)
-        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position)
-                                for position in range(1, display_format.box_count + 1)]
+        dpi = fb.resolutions[values["RequestedResolutionID"]]
+        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, _pixel_size(rect, dpi), dpi)
+                                for position, rect in enumerate(rects, start=1)]
         return film_box, warnings
 
     def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:
@@ -142,6 +143,19 @@ class FilmBox:
         ds.ReferencedImageBoxSequence = [_ref(ib.sop_class_uid, ib.sop_instance_uid) for ib in self.image_boxes]
         return ds
 
+    def fit_problems(self, profile: Profile) -> list[tuple[Status, str]]:
+        """Fit outcomes not yet answered at Image Box N-SET (a later Film Box N-SET changed the
+        magnification); C603 is raised, so a film that cannot be printed as asked is not."""
+        problems = []
+        for ib in self.image_boxes:
+            if ib.pixels is None:
+                continue
+            plan = ib.current_fit(self.values, profile)
+            judged = judge_fit(plan, ib.settings, profile, ib.box_size)
+            if judged and plan.outcome != ib.reported_fit:
+                problems.append((judged[0], f"position {ib.image_box_position}: {judged[1]}"))
+        return problems
+
     def freeze(self, profile: Profile) -> Film:
         """The immutable copy N-ACTION hands to the spool."""
         v = self.values
@@ -149,7 +163,7 @@ class FilmBox:
         width, height = layout.film_size_mm(v["FilmSizeID"], v["FilmOrientation"])
         rects = layout.box_rects(self.display_format, width, height, fb.margin_mm, fb.spacing_mm)
         printer_range = (fb.min_density / 100, fb.max_density / 100)
-        images = tuple(self._freeze_image(ib) for ib in self.image_boxes)
+        images = tuple(self._freeze_image(ib, profile) for ib in self.image_boxes)
         return Film(
             film_box_uid=self.sop_instance_uid,
             width_mm=width, height_mm=height,
@@ -166,7 +180,7 @@ class FilmBox:
             attributes={k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
         )
 
-    def _freeze_image(self, ib: ImageBox) -> ImageContent | None:
+    def _freeze_image(self, ib: ImageBox, profile: Profile) -> ImageContent | None:
         if ib.pixels is None:
             return None
         s, v = ib.settings, self.values
@@ -181,8 +195,7 @@ class FilmBox:
             min_density=s.get("MinDensity", v["MinDensity"]) / 100,
             max_density=s.get("MaxDensity", v["MaxDensity"]) / 100,
             pixel_aspect_ratio=ib.pixel_aspect_ratio,
-            requested_image_size=s.get("RequestedImageSize"),
-            requested_decimate_crop_behavior=s.get("RequestedDecimateCropBehavior", "DEFAULT"),
+            fit=ib.current_fit(v, profile),
             attributes={"ImageBoxPosition": ib.image_box_position, "SOPInstanceUID": ib.sop_instance_uid,
                         **s, **ib.image_attributes},
         )
@@ -228,6 +241,11 @@ def _density(term: str, printer_range: tuple[float, float]) -> float:
     if term == "WHITE":
         return printer_range[0]
     return int(term) / 100
+
+
+def _pixel_size(rect: layout.Rect, dpi: int) -> tuple[int, int]:
+    left, top, right, bottom = rect.to_pixels(dpi)
+    return right - left, bottom - top
 
 
 def _ref(class_uid: str, instance_uid: str) -> Dataset:

@@ -220,7 +220,7 @@ class Hierarchy:
             return self._outcome(target.n_set(ds, self.profile))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
-        return self._outcome(target.n_set(ds, self.profile))
+        return self._outcome(target.n_set(ds, self.profile, owner.values))
 
     # ---- N-GET ------------------------------------------------------------------------------
 
@@ -255,7 +255,8 @@ class Hierarchy:
             if target.is_empty:
                 return Response(Status.FILM_BOX_EMPTY_PAGE,
                                 "the film box has no image in any image box; nothing was printed")
-            return self._print("FILM_BOX", [target], Response(), Status.PRINT_QUEUE_FULL_FILM_BOX, message_id)
+            outcome = self._outcome(target.fit_problems(self.profile))
+            return self._print("FILM_BOX", [target], outcome, Status.PRINT_QUEUE_FULL_FILM_BOX, message_id)
 
         session_printing = self.profile.film_session.film_session_printing
         if session_printing == "unsupported":
@@ -267,10 +268,11 @@ class Hierarchy:
         if not films:
             return Response(Status.FILM_SESSION_EMPTY_PAGE,
                             "no film box of the session has an image; nothing was printed")
-        outcome = Response()
+        warnings = [w for fb in films for w in fb.fit_problems(self.profile)]
         if session_printing == "uncollated":
-            outcome = Response(Status.FILM_SESSION_PRINTING_NOT_SUPPORTED,
-                               "films printed, but without collation: copies of each film come out together")
+            warnings.insert(0, (Status.FILM_SESSION_PRINTING_NOT_SUPPORTED,
+                                "films printed, but without collation: copies of each film come out together"))
+        outcome = self._outcome(warnings)
         return self._print("FILM_SESSION", films, outcome, Status.PRINT_QUEUE_FULL_FILM_SESSION, message_id)
 
     def _print(self, source: str, film_boxes: list[FilmBox], outcome: Response,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydicom import Dataset
 
-from printscp import uids
+from printscp import fit, uids
 from printscp.model import attributes as attr
 from printscp.model import presentation
 from printscp.profile import Profile
@@ -36,12 +36,15 @@ class ImageBox:
     sop_instance_uid: str
     sop_class_uid: str
     image_box_position: int
+    box_size: tuple[int, int]  # printable width, height of the box in printer pixels
+    dpi: int
     pixels: np.ndarray | None = None
     photometric_interpretation: str = ""
     bits_stored: int = 0
     pixel_aspect_ratio: tuple[int, int] = (1, 1)
     settings: dict = field(default_factory=dict)  # presentation attributes the SCU set
     image_attributes: dict = field(default_factory=dict)  # pixel module summary for job.json
+    reported_fit: str | None = None  # the fit outcome already answered at N-SET
 
     @property
     def is_color(self) -> bool:
@@ -51,7 +54,7 @@ class ImageBox:
     def what(self) -> str:
         return f"{uids.name(self.sop_class_uid)} N-SET"
 
-    def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:
+    def n_set(self, ds: Dataset | None, profile: Profile, film_values: dict) -> list[tuple[Status, str]]:
         """Validate everything first, then apply, so a refused N-SET changes nothing."""
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{self.what} needs a data set with Image Box Position and the image")
@@ -69,8 +72,17 @@ class ImageBox:
         warnings: list[tuple[Status, str]] = []
         settings = self._presentation(ds, profile, warnings)
         image = self._image(ds, profile, warnings)
+        reported = None
+        if image is not None:
+            pixels, _, _, aspect, _ = image
+            fit = self.plan_fit(pixels.shape[:2], aspect, settings, film_values, profile)
+            judged = judge_fit(fit, settings, profile, self.box_size)
+            if judged:
+                warnings.append(judged)
+                reported = fit.outcome
 
         self.settings = settings
+        self.reported_fit = reported
         if image is None:
             self.pixels = None
             self.image_attributes = {}
@@ -78,6 +90,17 @@ class ImageBox:
             (self.pixels, self.photometric_interpretation, self.bits_stored,
              self.pixel_aspect_ratio, self.image_attributes) = image
         return warnings
+
+    def plan_fit(self, shape: tuple[int, int], aspect: tuple[int, int], settings: dict, film_values: dict,
+                 profile: Profile) -> fit.FitPlan:
+        rows, cols = shape
+        return fit.plan(rows, cols, aspect, *self.box_size, self.dpi,
+                        settings.get("MagnificationType", film_values["MagnificationType"]),
+                        settings.get("RequestedImageSize"),
+                        settings.get("RequestedDecimateCropBehavior", profile.image_box.decimate_crop_default))
+
+    def current_fit(self, film_values: dict, profile: Profile) -> fit.FitPlan:
+        return self.plan_fit(self.pixels.shape[:2], self.pixel_aspect_ratio, self.settings, film_values, profile)
 
     def _presentation(self, ds: Dataset, profile: Profile, warnings: list) -> dict:
         ib = profile.image_box
@@ -101,6 +124,29 @@ class ImageBox:
         if not items:
             return None  # an empty sequence clears the image box
         return _pixels(items[0], self.is_color, profile, warnings)
+
+
+_FIT_STATUS = {
+    fit.DECIMATED: (Status.IMAGE_DECIMATED, "decimated to fit"),
+    fit.CROPPED: (Status.IMAGE_CROPPED, "cropped (centred) to fit"),
+    fit.DEMAGNIFIED: (Status.IMAGE_DEMAGNIFIED, "demagnified to fit"),
+}
+
+
+def judge_fit(plan: fit.FitPlan, settings: dict, profile: Profile, box_size) -> tuple[Status, str] | None:
+    """The warning an image's fit earns, or None; C603 is raised. A printer's own default
+    behaviour warns only if its profile says so, since some SCUs treat any warning as fatal."""
+    if plan.outcome is None:
+        return None
+    if plan.outcome == fit.TOO_LARGE:
+        why = "magnification NONE" if plan.behavior != "FAIL" else "behaviour FAIL"
+        raise PrintError(Status.IMAGE_TOO_LARGE,
+                         f"image too large for its box ({why}); {plan.describe(box_size)}")
+    explicit = "RequestedDecimateCropBehavior" in settings
+    if not explicit and not profile.image_box.decimate_crop_default_warns:
+        return None
+    status, verb = _FIT_STATUS[plan.outcome]
+    return status, f"image larger than its image box, {verb}; {plan.describe(box_size)}"
 
 
 def _pixels(item: Dataset, is_color: bool, profile: Profile, warnings: list):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
+from printscp.fit import FitPlan
 from printscp.layout import Rect
 
 
@@ -30,8 +31,7 @@ class ImageContent:
     min_density: float  # optical density, already clamped to the printer's range
     max_density: float
     pixel_aspect_ratio: tuple[int, int]  # (vertical, horizontal)
-    requested_image_size: float | None  # printed width in mm
-    requested_decimate_crop_behavior: str
+    fit: FitPlan  # scale, crop and printed size, as answered to the SCU
     attributes: dict  # for job.json: what the SCU set, without pixel data
 
 

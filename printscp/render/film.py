@@ -47,7 +47,7 @@ def density_plane(film: Film) -> np.ndarray:
         left, top, right, bottom = rect.to_pixels(film.dpi)
         plane[top:bottom, left:right] = _od(film.empty_image_density)
         if image is not None:
-            tile = _density_tile(image, film, right - left, bottom - top)
+            tile = _density_tile(image, film)
             _paste(plane, tile, left, top, right, bottom)
     return plane
 
@@ -61,9 +61,7 @@ def _compose_color(film: Film) -> np.ndarray:
         left, top, right, bottom = rect.to_pixels(film.dpi)
         canvas[top:bottom, left:right] = lut[_od(film.empty_image_density)]
         if image is not None:
-            out_w, out_h = fitted_size(image, right - left, bottom - top, film.dpi)
-            resample = RESAMPLE.get(image.magnification_type, Image.Resampling.BILINEAR)
-            rgb = np.asarray(Image.fromarray(np.ascontiguousarray(image.pixels), "RGB").resize((out_w, out_h), resample))
+            rgb = _resized(image.pixels, image, "RGB")
             _paste(canvas, 255 - rgb if image.polarity == "REVERSE" else rgb, left, top, right, bottom)
     return canvas
 
@@ -79,25 +77,16 @@ def _od(density: float) -> int:
     return int(round(density * OD_SCALE))
 
 
-def fitted_size(image: ImageContent, box_w: int, box_h: int, dpi: int) -> tuple[int, int]:
-    """Printed size in pixels: best fit keeping the aspect ratio (Pixel Aspect Ratio included),
-    or the Requested Image Size width when it fits the box."""
-    rows, cols = image.pixels.shape[:2]
-    vertical, horizontal = image.pixel_aspect_ratio
-    w_units, h_units = cols * horizontal, rows * vertical
-    scale = min(box_w / w_units, box_h / h_units)
-    if image.magnification_type == "NONE":
-        scale = min(scale, 1.0 / min(vertical, horizontal))
-    if image.requested_image_size:
-        requested = image.requested_image_size * dpi / MM_PER_INCH / w_units
-        scale = min(scale, requested)
-    return max(1, round(w_units * scale)), max(1, round(h_units * scale))
-
-
-def _density_tile(image: ImageContent, film: Film, box_w: int, box_h: int) -> np.ndarray:
-    out_w, out_h = fitted_size(image, box_w, box_h, film.dpi)
+def _resized(pixels: np.ndarray, image: ImageContent, mode: str) -> np.ndarray:
+    """The printed part of the image (the fit plan's crop) at its printed size."""
+    left, top, right, bottom = image.fit.crop
+    part = np.ascontiguousarray(pixels[top:bottom, left:right])
     resample = RESAMPLE.get(image.magnification_type, Image.Resampling.BILINEAR)
-    scaled = np.asarray(Image.fromarray(p_values(image), "F").resize((out_w, out_h), resample))
+    return np.asarray(Image.fromarray(part, mode).resize(image.fit.out_size, resample))
+
+
+def _density_tile(image: ImageContent, film: Film) -> np.ndarray:
+    scaled = _resized(p_values(image), image, "F")
     index = np.clip(np.rint(scaled * (P_LEVELS - 1)), 0, P_LEVELS - 1).astype(np.intp)
     lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
     return lut[index]

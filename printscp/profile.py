@@ -84,6 +84,7 @@ class FilmBoxSettings:
     configuration_information: tuple[str, ...] = ()
     illumination: int = 2000
     reflected_ambient_light: int = 10
+    paper_illumination: int = 150
     margin_mm: float = 5.0
     spacing_mm: float = 2.0
 
@@ -235,7 +236,7 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(bool(fb.resolutions), "[film_box] resolutions", "must define at least one resolution ID")
     for rid, dpi in fb.resolutions.items():
         need(50 <= dpi <= 1200, f"[film_box] resolutions.{rid}", f"{dpi} dpi is outside 50..1200")
-    need(fb.illumination > 0 and fb.reflected_ambient_light >= 0,
+    need(fb.illumination > 0 and fb.reflected_ambient_light >= 0 and fb.paper_illumination > 0,
          "[film_box] illumination/reflected_ambient_light", "must be positive")
     need(fb.margin_mm >= 0 and fb.spacing_mm >= 0, "[film_box] margin_mm/spacing_mm", "must not be negative")
     need(bool(ib.bits_stored), "[image_box] bits_stored", "must list 8, 12 or both")

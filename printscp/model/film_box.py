@@ -41,7 +41,8 @@ class FilmBox:
 
     @classmethod
     def create(cls, uid: str, ds: Dataset | None, *, film_session_uid: str, image_box_class: str,
-               profile: Profile, new_uid: Callable[[], str]) -> tuple[FilmBox, list[tuple[Status, str]]]:
+               profile: Profile, new_uid: Callable[[], str],
+               medium_type: str = "") -> tuple[FilmBox, list[tuple[Status, str]]]:
         what = "Basic Film Box N-CREATE"
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE,
@@ -80,8 +81,9 @@ class FilmBox:
             "ConfigurationInformation": "",
             "BorderDensity": fb.border_density,
             "EmptyImageDensity": fb.empty_image_density,
-            "Illumination": fb.illumination,
-            "ReflectedAmbientLight": fb.reflected_ambient_light,
+            # PS3.4 H.4.2.2.1: paper is seen by reflected room light, L = L0 * 10^-D (PS3.14 7.3)
+            "Illumination": fb.paper_illumination if is_reflective(medium_type) else fb.illumination,
+            "ReflectedAmbientLight": 0 if is_reflective(medium_type) else fb.reflected_ambient_light,
             "RequestedResolutionID": profile.default_resolution,
         }
         if fb.smoothing_types:
@@ -156,7 +158,7 @@ class FilmBox:
                 problems.append((judged[0], f"position {ib.image_box_position}: {judged[1]}"))
         return problems
 
-    def freeze(self, profile: Profile) -> Film:
+    def freeze(self, profile: Profile, medium_type: str = "") -> Film:
         """The immutable copy N-ACTION hands to the spool."""
         v = self.values
         fb = profile.film_box
@@ -174,7 +176,8 @@ class FilmBox:
             border_density=_density(v["BorderDensity"], printer_range),
             empty_image_density=_density(v["EmptyImageDensity"], printer_range),
             min_density=v["MinDensity"] / 100, max_density=v["MaxDensity"] / 100,
-            illumination=float(v["Illumination"]), reflected_ambient_light=float(v["ReflectedAmbientLight"]),
+            illumination=float(v["Illumination"]),
+            reflected_ambient_light=0.0 if is_reflective(medium_type) else float(v["ReflectedAmbientLight"]),
             trim=v.get("Trim") == "YES",
             is_color=self.image_box_class == uids.BASIC_COLOR_IMAGE_BOX,
             attributes={k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
@@ -241,6 +244,10 @@ def _density(term: str, printer_range: tuple[float, float]) -> float:
     if term == "WHITE":
         return printer_range[0]
     return int(term) / 100
+
+
+def is_reflective(medium_type: str) -> bool:
+    return medium_type == "PAPER"
 
 
 def _pixel_size(rect: layout.Rect, dpi: int) -> tuple[int, int]:

@@ -205,7 +205,7 @@ class Hierarchy:
                            else uids.BASIC_GRAYSCALE_IMAGE_BOX)
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
-                                            new_uid=self.new_uid)
+                                            new_uid=self.new_uid, medium_type=fs.values["MediumType"])
         fs.film_boxes.append(film_box)
         return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
 
@@ -281,7 +281,7 @@ class Hierarchy:
         fs = self.film_session
         action_entry = self._entry("N-ACTION", uids.BASIC_FILM_BOX if source == "FILM_BOX" else uids.BASIC_FILM_SESSION,
                                    (film_boxes[0] if source == "FILM_BOX" else fs).sop_instance_uid, message_id, outcome)
-        films = tuple(fb.freeze(self.profile) for fb in film_boxes)
+        films = tuple(fb.freeze(self.profile, fs.values["MediumType"]) for fb in film_boxes)
         request = PrintRequest(
             source=source,
             films=films,

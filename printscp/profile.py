@@ -24,6 +24,7 @@ ENUMS = {
     "magnification_types": {"REPLICATE", "BILINEAR", "CUBIC", "NONE"},
     "decimate_crop_default": {"DECIMATE", "CROP", "FAIL"},
     "interleaved_color": {"accept", "refuse"},
+    "smoothing_types": {"bicubic", "lanczos", "hamming", "bilinear"},
     "bits_stored": {8, 12},
 }
 
@@ -74,12 +75,13 @@ class FilmBoxSettings:
     max_columns: int = 10
     max_rows: int = 10
     magnification_types: tuple[str, ...] = ("BILINEAR",)
-    smoothing_types: tuple[str, ...] = ()
+    smoothing_types: dict[str, str] = field(default_factory=dict)  # Smoothing Type -> interpolation for CUBIC
     border_density: str = "BLACK"
     empty_image_density: str = "BLACK"
     min_density: int = 20
     max_density: int = 300
     trim: bool = False
+    trim_width_mm: float = 0.5
     resolutions: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300})
     configuration_information: tuple[str, ...] = ()
     illumination: int = 2000
@@ -178,7 +180,8 @@ def _build_section(cls, values: dict, where: str):
         kwargs[key] = _coerce(value, hints[key], f"{where} {key}")
         allowed = ENUMS.get(key)
         if allowed is not None:
-            items = kwargs[key] if isinstance(kwargs[key], tuple) else (kwargs[key],)
+            value = kwargs[key]
+            items = value if isinstance(value, tuple) else tuple(value.values()) if isinstance(value, dict) else (value,)
             bad = [v for v in items if v not in allowed]
             if bad:
                 raise ProfileError(f"{where} {key}: {bad[0]!r} is not one of {sorted(allowed)}")
@@ -238,6 +241,7 @@ def _check_consistency(p: Profile, where: str) -> None:
         need(50 <= dpi <= 1200, f"[film_box] resolutions.{rid}", f"{dpi} dpi is outside 50..1200")
     need(fb.illumination > 0 and fb.reflected_ambient_light >= 0 and fb.paper_illumination > 0,
          "[film_box] illumination/reflected_ambient_light", "must be positive")
+    need(0 < fb.trim_width_mm <= 5, "[film_box] trim_width_mm", "must be more than 0 and at most 5 mm")
     need(fb.margin_mm >= 0 and fb.spacing_mm >= 0, "[film_box] margin_mm/spacing_mm", "must not be negative")
     need(bool(ib.bits_stored), "[image_box] bits_stored", "must list 8, 12 or both")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")

@@ -87,7 +87,7 @@ class FilmBox:
             "RequestedResolutionID": profile.default_resolution,
         }
         if fb.smoothing_types:
-            values["SmoothingType"] = fb.smoothing_types[0]
+            values["SmoothingType"] = next(iter(fb.smoothing_types))
         if fb.trim:
             values["Trim"] = "NO"
         if attr.has(ds, "FilmOrientation"):
@@ -178,7 +178,8 @@ class FilmBox:
             min_density=v["MinDensity"] / 100, max_density=v["MaxDensity"] / 100,
             illumination=float(v["Illumination"]),
             reflected_ambient_light=0.0 if is_reflective(medium_type) else float(v["ReflectedAmbientLight"]),
-            trim=v.get("Trim") == "YES",
+            trim_width_mm=fb.trim_width_mm if v.get("Trim") == "YES" else 0.0,
+            icc_profile=v.get("ICCProfile"),
             is_color=self.image_box_class == uids.BASIC_COLOR_IMAGE_BOX,
             attributes={k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
         )
@@ -195,6 +196,7 @@ class FilmBox:
             polarity=s.get("Polarity", "NORMAL"),
             magnification_type=s.get("MagnificationType", v["MagnificationType"]),
             smoothing_type=s.get("SmoothingType", v.get("SmoothingType")),
+            smoothing_filter=profile.film_box.smoothing_types.get(s.get("SmoothingType", v.get("SmoothingType"))),
             min_density=s.get("MinDensity", v["MinDensity"]) / 100,
             max_density=s.get("MaxDensity", v["MaxDensity"]) / 100,
             pixel_aspect_ratio=ib.pixel_aspect_ratio,
@@ -221,7 +223,7 @@ def _presentation(ds: Dataset, profile: Profile, image_box_class: str, warnings:
         if image_box_class != uids.BASIC_COLOR_IMAGE_BOX:
             raise PrintError(Status.NO_SUCH_ATTRIBUTE,
                              f"{attr.describe('ICCProfile')} applies to colour printing only; this film box is grayscale")
-        out["ICCProfile"] = bytes(attr.raw(ds, "ICCProfile") or b"")
+        out["ICCProfile"] = _icc_profile(ds)
     return out
 
 
@@ -244,6 +246,15 @@ def _density(term: str, printer_range: tuple[float, float]) -> float:
     if term == "WHITE":
         return printer_range[0]
     return int(term) / 100
+
+
+def _icc_profile(ds: Dataset) -> bytes:
+    """An ICC profile must at least look like one (ICC.1 header: size, then 'acsp' at byte 36)."""
+    data = bytes(attr.raw(ds, "ICCProfile") or b"")
+    if len(data) < 128 or data[36:40] != b"acsp" or int.from_bytes(data[:4], "big") != len(data):
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"ICC Profile (0028,2000) is not an ICC profile: no 'acsp' header or wrong size ({len(data)} bytes)")
+    return data
 
 
 def is_reflective(medium_type: str) -> bool:

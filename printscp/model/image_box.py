@@ -6,6 +6,7 @@ module is strict because a printer that guesses prints the wrong film.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,8 @@ from printscp.model import attributes as attr
 from printscp.model import presentation
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
+
+log = logging.getLogger("printscp.model")
 
 _COMMON = {
     "ImageBoxPosition", "Polarity", "MagnificationType", "SmoothingType", "ConfigurationInformation",
@@ -212,6 +215,8 @@ def _pixels(item: Dataset, is_color: bool, profile: Profile, warnings: list):
         if profile.image_box.interleaved_color == "refuse":
             raise bad("Planar Configuration must be 1 (colour-by-plane) for a Color Image Box; got 0 (interleaved)")
         notes["policy"] = "Planar Configuration 0 (interleaved) accepted and read as interleaved RGB"
+        log.warning("colour image with Planar Configuration 0 (interleaved) accepted by profile policy; "
+                    "PS3.4 H.4.3.2 requires 1 (colour-by-plane)")
 
     data = attr.raw(item, "PixelData")
     data = bytes(data) if not isinstance(data, bytes) else data

@@ -28,6 +28,7 @@ class ImageContent:
     polarity: str  # NORMAL or REVERSE
     magnification_type: str
     smoothing_type: str | None
+    smoothing_filter: str | None  # the interpolation the profile gives this Smoothing Type
     min_density: float  # optical density, already clamped to the printer's range
     max_density: float
     pixel_aspect_ratio: tuple[int, int]  # (vertical, horizontal)
@@ -52,8 +53,9 @@ class Film:
     max_density: float
     illumination: float
     reflected_ambient_light: float
-    trim: bool
+    trim_width_mm: float  # 0 = no trim box (Trim NO)
     is_color: bool
+    icc_profile: bytes | None  # colour films: the colour space of the image pixels
     attributes: dict  # film box attributes as created and set, for job.json
 
     @property

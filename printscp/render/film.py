@@ -22,6 +22,13 @@ RESAMPLE = {
     "BILINEAR": Image.Resampling.BILINEAR,
     "CUBIC": Image.Resampling.BICUBIC,
 }
+# Smoothing Type only refines CUBIC magnification (PS3.3 C.13.3); the profile names the filter.
+SMOOTHING = {
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+    "hamming": Image.Resampling.HAMMING,
+    "bilinear": Image.Resampling.BILINEAR,
+}
 P_LEVELS = 4096  # resampled P-values are quantised to 12 bits before the density LUT
 OD_SCALE = 1000  # density plane unit: 1/1000 OD
 
@@ -40,15 +47,20 @@ def compose(film: Film) -> Image.Image:
 
 
 def density_plane(film: Film) -> np.ndarray:
-    """Optical density x 1000 of every printer pixel of a grayscale film (uint16)."""
+    """Optical density x 1000 of every printer pixel of a grayscale film (uint16).
+
+    Border Density covers the film around and between images, including the part of an
+    image box its image leaves uncovered; Empty Image Density fills boxes without an image.
+    """
     width, height = film_pixels(film)
     plane = np.full((height, width), _od(film.border_density), dtype=np.uint16)
     for rect, image in zip(film.box_rects, film.images):
-        left, top, right, bottom = rect.to_pixels(film.dpi)
-        plane[top:bottom, left:right] = _od(film.empty_image_density)
-        if image is not None:
-            tile = _density_tile(image, film)
-            _paste(plane, tile, left, top, right, bottom)
+        box = rect.to_pixels(film.dpi)
+        if image is None:
+            plane[box[1]:box[3], box[0]:box[2]] = _od(film.empty_image_density)
+        else:
+            placed = _paste(plane, _density_tile(image, film), box)
+            _trim(plane, placed, box, film, _od(_trim_density(film)))
     return plane
 
 
@@ -58,19 +70,41 @@ def _compose_color(film: Film) -> np.ndarray:
     canvas = np.empty((height, width, 3), dtype=np.uint8)
     canvas[:] = lut[_od(film.border_density)]
     for rect, image in zip(film.box_rects, film.images):
-        left, top, right, bottom = rect.to_pixels(film.dpi)
-        canvas[top:bottom, left:right] = lut[_od(film.empty_image_density)]
-        if image is not None:
+        box = rect.to_pixels(film.dpi)
+        if image is None:
+            canvas[box[1]:box[3], box[0]:box[2]] = lut[_od(film.empty_image_density)]
+        else:
             rgb = _resized(image.pixels, image, "RGB")
-            _paste(canvas, 255 - rgb if image.polarity == "REVERSE" else rgb, left, top, right, bottom)
+            placed = _paste(canvas, 255 - rgb if image.polarity == "REVERSE" else rgb, box)
+            _trim(canvas, placed, box, film, lut[_od(_trim_density(film))])
     return canvas
 
 
-def _paste(canvas: np.ndarray, tile: np.ndarray, left: int, top: int, right: int, bottom: int) -> None:
-    """Centre `tile` in the box."""
+def _paste(canvas: np.ndarray, tile: np.ndarray, box) -> tuple[int, int, int, int]:
+    """Centre `tile` in the box; returns where it landed."""
+    left, top, right, bottom = box
     x = left + (right - left - tile.shape[1]) // 2
     y = top + (bottom - top - tile.shape[0]) // 2
     canvas[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
+    return x, y, x + tile.shape[1], y + tile.shape[0]
+
+
+def _trim_density(film: Film) -> float:
+    """The trim line contrasts with the border: film base on dark borders, full density on light."""
+    middle = (film.base_density + film.max_density) / 2
+    return film.base_density if film.border_density > middle else film.max_density
+
+
+def _trim(canvas: np.ndarray, placed, box, film: Film, value) -> None:
+    """Trim YES: a frame of trim_width_mm just outside the image, kept inside its box."""
+    if not film.trim_width_mm:
+        return
+    w = max(1, round(film.trim_width_mm * film.dpi / MM_PER_INCH))
+    left, top, right, bottom = placed
+    outer = (max(box[0], left - w), max(box[1], top - w), min(box[2], right + w), min(box[3], bottom + w))
+    for y0, y1, x0, x1 in ((outer[1], top, outer[0], outer[2]), (bottom, outer[3], outer[0], outer[2]),
+                           (top, bottom, outer[0], left), (top, bottom, right, outer[2])):
+        canvas[y0:y1, x0:x1] = value
 
 
 def _od(density: float) -> int:
@@ -82,6 +116,8 @@ def _resized(pixels: np.ndarray, image: ImageContent, mode: str) -> np.ndarray:
     left, top, right, bottom = image.fit.crop
     part = np.ascontiguousarray(pixels[top:bottom, left:right])
     resample = RESAMPLE.get(image.magnification_type, Image.Resampling.BILINEAR)
+    if image.magnification_type == "CUBIC" and image.smoothing_filter:
+        resample = SMOOTHING[image.smoothing_filter]
     return np.asarray(Image.fromarray(part, mode).resize(image.fit.out_size, resample))
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
+import io
+
+from PIL import Image, ImageCms
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
@@ -17,9 +19,19 @@ from printscp.layout import MM_PER_INCH
 POINTS_PER_INCH = 72.0
 
 
-def write_png(image: Image.Image, path: Path, dpi: int) -> None:
+def write_png(image: Image.Image, path: Path, dpi: int, icc_profile: bytes | None = None) -> None:
+    """The ICC profile, when the film box has one, goes in unchanged: a viewer colour-manages."""
     # compress_level 1: a 14x17 in film at 300 dpi is 21 Mpixel; level 6 triples the time for ~10 % less size.
-    image.save(path, format="PNG", dpi=(dpi, dpi), compress_level=1)
+    extra = {"icc_profile": icc_profile} if icc_profile else {}
+    image.save(path, format="PNG", dpi=(dpi, dpi), compress_level=1, **extra)
+
+
+def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """PDF images are DeviceRGB (reportlab embeds no ICC profile), so convert colour to sRGB."""
+    if not icc_profile or image.mode != "RGB":
+        return image
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+    return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
 
 
 def write_pdf(pages: list[tuple[Image.Image, float, float]], path: Path, title: str) -> None:

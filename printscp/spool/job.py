@@ -17,7 +17,7 @@ from pathlib import Path
 
 from printscp.model.print_request import Film, PrintRequest
 from printscp.render.film import compose
-from printscp.render.writers import write_pdf, write_png
+from printscp.render.writers import to_srgb, write_pdf, write_png
 
 log = logging.getLogger("printscp.spool")
 
@@ -92,8 +92,8 @@ def _render(request: PrintRequest, folder: Path) -> list[Path]:
     for number, film in enumerate(request.films, start=1):
         image = compose(film)
         path = folder / f"film-{number:03d}.png"
-        write_png(image, path, film.dpi)
-        images.append((image, film))
+        write_png(image, path, film.dpi, film.icc_profile)
+        images.append((to_srgb(image, film.icc_profile), film))
         paths.append(path)
     pages = [(images[i][0], images[i][1].width_mm, images[i][1].height_mm) for i in delivery_order(request)]
     pdf = folder / "job.pdf"

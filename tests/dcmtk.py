@@ -474,6 +474,7 @@ class DcmtkPrint:
         orientation: str = "PORTRAIT",
         annotation: str | None = None,
         extra_args: Sequence[str] = (),
+        target_options: Mapping[str, str] | None = None,
         timeout: float = 120,
     ) -> Path:
         """Render images with dcmpsprt into HG images plus one Stored Print.
@@ -490,7 +491,7 @@ class DcmtkPrint:
             0, "PRINTSCP", columns=columns, rows=rows, film_size=film_size,
             presentation_lut=False, supports_12bit=True,
             annotation="1\\ANNOTATION" if annotation else None,
-            max_pdu=32768, options={},
+            max_pdu=32768, options=target_options or {},
         )
         config = self._write_config("dcmpsprt", target)
         args = [

@@ -51,6 +51,59 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(name_or_path: str) -> profiles.Profile | None:
+    try:
+        return profiles.load(name_or_path)
+    except profiles.ProfileError as exc:
+        print(f"printscp: {exc}", file=sys.stderr)
+        return None
+
+
+def _profiles_list(args: argparse.Namespace) -> int:
+    rows = []
+    for name in profiles.shipped():
+        p = _load(name)
+        rows.append((name, p.profile.description if p else "(does not load: run profiles check)"))
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+def _profiles_show(args: argparse.Namespace) -> int:
+    p = _load(args.profile)
+    if p is None:
+        return 2
+    print(f"# effective values of profile {p.name} ({p.path}); defaults filled in")
+    print(profiles.to_toml(p), end="")
+    return 0
+
+
+def _profiles_check(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.paths:
+        if _load(path) is None:
+            failed += 1
+        else:
+            print(f"ok: {path}")
+    return 1 if failed else 0
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    from printscp.conformance import statement
+
+    p = _load(args.profile)
+    if p is None:
+        return 2
+    text = statement(p)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"printscp: wrote {args.output}")
+    else:
+        print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="printscp", description="A DICOM Print SCP that behaves like a film printer.")
     parser.add_argument("--version", action="version", version=f"printscp {__version__}")
@@ -66,6 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
     serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
     serve.set_defaults(func=_serve)
+
+    group = sub.add_parser("profiles", help="list, show and check printer profiles")
+    psub = group.add_subparsers(dest="action", required=True)
+    psub.add_parser("list", help="the shipped profiles in layouts/").set_defaults(func=_profiles_list)
+    show = psub.add_parser("show", help="a profile's effective values, defaults filled in, as TOML")
+    show.add_argument("profile", help="a shipped profile name or a TOML path")
+    show.set_defaults(func=_profiles_show)
+    check = psub.add_parser("check", help="load and validate profile files; errors name the key")
+    check.add_argument("paths", nargs="+", help="profile names or TOML paths")
+    check.set_defaults(func=_profiles_check)
+
+    conformance = sub.add_parser("conformance", help="write the DICOM Conformance Statement of a printer profile")
+    conformance.add_argument("--profile", default=profiles.DEFAULT_PROFILE, help="profile name or TOML path")
+    conformance.add_argument("-o", "--output", help="Markdown file to write (default: standard output)")
+    conformance.set_defaults(func=_conformance)
     return parser
 
 

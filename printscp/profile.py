@@ -13,6 +13,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomli_w
+
 from printscp import layout
 
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
@@ -245,6 +247,20 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(fb.margin_mm >= 0 and fb.spacing_mm >= 0, "[film_box] margin_mm/spacing_mm", "must not be negative")
     need(bool(ib.bits_stored), "[image_box] bits_stored", "must list 8, 12 or both")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
+
+
+def to_toml(p: Profile) -> str:
+    """The profile as TOML with every key, defaults included: a starting point for a new printer."""
+    data = {name: _plain(dataclasses.asdict(getattr(p, name))) for name in _SECTIONS}
+    return tomli_w.dumps(data)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def shipped() -> list[str]:

@@ -6,6 +6,7 @@ module is strict because a printer that guesses prints the wrong film.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +14,8 @@ from pydicom import Dataset
 
 from printscp import uids
 from printscp.model import attributes as attr
-from printscp.model import presentation
+from printscp.model import presentation, presentation_lut
+from printscp.model.print_request import PresentationLut
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -42,6 +44,7 @@ class ImageBox:
     pixel_aspect_ratio: tuple[int, int] = (1, 1)
     settings: dict = field(default_factory=dict)  # presentation attributes the SCU set
     image_attributes: dict = field(default_factory=dict)  # pixel module summary for job.json
+    presentation_lut: PresentationLut | None = None  # overrides the film box's (PS3.4 H.4.9.2.1.3)
 
     @property
     def is_color(self) -> bool:
@@ -51,8 +54,14 @@ class ImageBox:
     def what(self) -> str:
         return f"{uids.name(self.sop_class_uid)} N-SET"
 
-    def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:
-        """Validate everything first, then apply, so a refused N-SET changes nothing."""
+    def n_set(self, ds: Dataset | None, profile: Profile, luts: Mapping[str, PresentationLut] | None = None,
+              film_lut: PresentationLut | None = None) -> list[tuple[Status, str]]:
+        """Validate everything first, then apply, so a refused N-SET changes nothing.
+
+        Like the other presentation settings, the LUT reference is replaced by every N-SET
+        (each one carries the whole image). `luts` is None on a printer without the class;
+        `film_lut` is the film box's LUT, which applies when the box names none.
+        """
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{self.what} needs a data set with Image Box Position and the image")
         allowed = COLOR_SET if self.is_color else GRAYSCALE_SET
@@ -69,8 +78,13 @@ class ImageBox:
         warnings: list[tuple[Status, str]] = []
         settings = self._presentation(ds, profile, warnings)
         image = self._image(ds, profile, warnings)
+        lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
+        if image is not None and not self.is_color:
+            bits_stored = image[2]
+            presentation_lut.check_bit_depth(lut or film_lut, bits_stored, profile.presentation_lut.bit_depth_match_required)
 
         self.settings = settings
+        self.presentation_lut = lut
         if image is None:
             self.pixels = None
             self.image_attributes = {}

@@ -125,3 +125,15 @@ def test_a_printer_without_the_class_refuses_the_context_and_dcmprscu_prints_wit
     assert [s[0] for s in steps(job)].count("N-CREATE") == 2  # film session + film box
     assert {s[2] for s in steps(job)} == {SUCCESS}
 
+
+def test_lin_od_sent_by_dcmprscu_prints_higher_values_denser(printer, dcmtk, stored_print):
+    # dcmpsprt --lin-od stores a LIN OD shape in the Stored Print; with
+    # PresentationLUTPreferSCPRendering dcmprscu sends that shape instead of rendering it.
+    # Image k's background rises with k: under IDENTITY the boxes get lighter in position
+    # order, under LIN OD (input linear in density, C.11.4) they get denser, i.e. darker.
+    folder, job, _ = send(dcmtk, stored_print("--lin-od"), printer, presentation_lut=True,
+                          target_options={"PresentationLUTPreferSCPRendering": "true"})
+    assert steps(job) == lut_steps(4)
+    assert {b["PresentationLUT"]["kind"] for b in job["films"][0]["image_boxes"]} == {"LIN OD"}
+    medians = box_medians(check_film_files(folder), FMT)
+    assert all(a > b + 10 for a, b in zip(medians, medians[1:])), f"box medians not decreasing: {medians}"

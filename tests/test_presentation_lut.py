@@ -1,7 +1,9 @@
 """Presentation LUT SOP Class (PS3.4 H.4.9, PS3.3 C.11.4).
 
 Over real associations: negotiation, N-CREATE of shapes and tables (Explicit and Implicit
-VR), N-DELETE, references from Film Box and Image Box, the bit-depth match rule.
+VR), N-DELETE, references from Film Box and Image Box, the bit-depth match rule. Then what
+a LUT does to the printed film, measured on the density plane of a frozen print that an
+in-process Hierarchy produced (the renderer's own numbers, no PNG quantisation).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from conftest import profile_with
 from scu import (FILM_BOX, FILM_SESSION, GRAY_IB, GRAY_META, PRESENTATION_LUT, associate, comment_of,
                  gray_pixels, image_item, status_of)
 from printscp import profile as profiles
+from printscp.model.hierarchy import Hierarchy
+from printscp.model.printer import Printer
+from printscp.render.density import density_of_p
+from printscp.render.film import density_plane, fitted_size
 
 CONTEXTS = (GRAY_META, PRESENTATION_LUT)
 
@@ -435,3 +441,146 @@ def test_a_refused_image_box_n_set_changes_nothing(start_printer):
         assert status_of(scu.print_film_box(f.fb_uid)) == 0
     box = new_job(p, before)["films"][0]["image_boxes"][0]
     assert box["BitsStored"] == 12 and "PresentationLUT" not in box
+
+
+# --------------------------------------------------------------------------- rendering (density plane)
+
+# Printer range of layouts/default.toml: Min Density 15, Max Density 320 (hundredths of OD).
+D_MIN, D_MAX = 0.15, 3.20
+
+
+class Frozen:
+    """Drive one in-process Hierarchy (no network) and keep what N-ACTION freezes."""
+
+    def __init__(self, profile=None):
+        self.profile = profile or profiles.load()
+        self.requests = []
+        self.h = Hierarchy(self.profile, Printer(self.profile), self._submit, calling_ae="INPROCESS")
+
+    def _submit(self, request):
+        self.requests.append(request)
+        return f"job-{len(self.requests)}"
+
+    def lut(self, ds: Dataset) -> str:
+        uid = generate_uid()
+        assert self.h.n_create(PRESENTATION_LUT, uid, ds, meta=PRESENTATION_LUT).status == 0
+        return uid
+
+    def print(self, images: list[Dataset], *, film_lut: str | None = None, image_luts=(), image_attrs=None,
+              **film_box_attrs):
+        """One film of len(images) columns; returns its density plane in OD and the frozen Film."""
+        assert self.h.n_create(FILM_SESSION, None, None, meta=GRAY_META).status == 0
+        fs_uid = self.h.film_session.sop_instance_uid
+        ds = Dataset()
+        ds.ImageDisplayFormat = rf"STANDARD\{len(images)},1"
+        ds.ReferencedFilmSessionSequence = lut_ref(fs_uid, sop_class=FILM_SESSION)
+        ds.FilmSizeID = "8INX10IN"
+        ds.MagnificationType = "REPLICATE"
+        if film_lut:
+            ds.ReferencedPresentationLUTSequence = lut_ref(film_lut)
+        for keyword, value in film_box_attrs.items():
+            setattr(ds, keyword, value)
+        fb_uid = generate_uid()
+        response = self.h.n_create(FILM_BOX, fb_uid, ds, meta=GRAY_META)
+        assert response.status == 0, response.comment
+        boxes = self.h.film_session.last_film_box.image_boxes
+        for position, (box, item) in enumerate(zip(boxes, images), start=1):
+            ib = Dataset()
+            ib.ImageBoxPosition = position
+            ib.BasicGrayscaleImageSequence = [item]
+            lut = image_luts[position - 1] if position <= len(image_luts) else None
+            if lut:
+                ib.ReferencedPresentationLUTSequence = lut_ref(lut)
+            for keyword, value in (image_attrs or {}).items():
+                setattr(ib, keyword, value)
+            assert self.h.n_set(GRAY_IB, box.sop_instance_uid, ib, meta=GRAY_META).status == 0
+        assert self.h.n_action(FILM_BOX, fb_uid, 1, meta=GRAY_META).status == 0
+        assert self.h.n_delete(FILM_SESSION, fs_uid, meta=GRAY_META).status == 0
+        frozen = self.requests[-1].films[0]
+        return density_plane(frozen) / 1000.0, frozen
+
+
+def box_density(plane: np.ndarray, frozen, index: int, size: int = 10) -> float:
+    left, top, right, bottom = frozen.box_rects[index].to_pixels(frozen.dpi)
+    cx, cy = (left + right) // 2, (top + bottom) // 2
+    return float(np.median(plane[cy - size:cy + size, cx - size:cx + size]))
+
+
+def expected_identity(value: int, bits: int = 12) -> float:
+    return float(density_of_p(value / ((1 << bits) - 1), D_MIN, D_MAX, 2000.0, 10.0))
+
+
+def test_an_identity_shape_prints_exactly_like_no_lut():
+    f = Frozen()
+    values = [0, 800, 2048, 3300, 4095]
+    images = [image(v) for v in values]
+    plain, frozen = f.print(images)
+    with_shape, _ = f.print(images, film_lut=f.lut(shape("IDENTITY")))
+    assert np.array_equal(plain, with_shape)
+    for i, v in enumerate(values):
+        assert box_density(plain, frozen, i) == pytest.approx(expected_identity(v), abs=0.005)
+
+
+def test_an_inverting_table_flips_the_measured_density():
+    f = Frozen()
+    values = [300, 1500, 3800]
+    plain, frozen = f.print([image(v) for v in values])
+    flipped, _ = f.print([image(v) for v in values], film_lut=f.lut(table(inverting())))
+    mirror, _ = f.print([image(4095 - v) for v in values])
+    for i in range(len(values)):
+        assert box_density(flipped, frozen, i) == pytest.approx(box_density(mirror, frozen, i), abs=0.002)
+    dark_to_light = [box_density(plain, frozen, i) for i in range(len(values))]
+    light_to_dark = [box_density(flipped, frozen, i) for i in range(len(values))]
+    assert dark_to_light == sorted(dark_to_light, reverse=True)
+    assert light_to_dark == sorted(light_to_dark)
+
+
+def test_an_8_bit_table_indexes_an_8_bit_image_and_its_10_bit_output_is_scaled():
+    f = Frozen()
+    ten_bit_inverse = inverting(256, bits=10)  # entry i = 1023 * (1 - i / 255)
+    plane, frozen = f.print([image(40, bits=8)], film_lut=f.lut(table(ten_bit_inverse, bits=10)))
+    p = ten_bit_inverse[40] / 1023
+    assert box_density(plane, frozen, 0) == pytest.approx(float(density_of_p(p, D_MIN, D_MAX, 2000.0, 10.0)), abs=0.005)
+
+
+def test_the_image_box_lut_wins_on_the_film():
+    f = Frozen()
+    film_lut, image_lut = f.lut(table(inverting())), f.lut(shape("IDENTITY"))
+    plane, frozen = f.print([image(300), image(300)], film_lut=film_lut, image_luts=[image_lut])
+    assert box_density(plane, frozen, 0) == pytest.approx(expected_identity(300), abs=0.005)
+    assert box_density(plane, frozen, 1) == pytest.approx(expected_identity(4095 - 300), abs=0.005)
+
+
+@pytest.mark.parametrize("bits, d_min, d_max", [(12, D_MIN, D_MAX), (8, 0.50, 2.50)])
+def test_lin_od_prints_density_linear_in_the_input(bits, d_min, d_max):
+    """LIN OD: input 0 is Min Density, the top input Max Density, linear in between (C.11.4)."""
+    f = Frozen()
+    top = (1 << bits) - 1
+    ts = [0.0, 0.25, 0.5, 0.75, 1.0]
+    values = [round(t * top) for t in ts]
+    plane, frozen = f.print([image(v, bits=bits) for v in values], film_lut=f.lut(shape("LIN OD")),
+                            MinDensity=round(d_min * 100), MaxDensity=round(d_max * 100))
+    for i, v in enumerate(values):
+        assert box_density(plane, frozen, i) == pytest.approx(d_min + v / top * (d_max - d_min), abs=0.02)
+
+
+def test_lin_od_spans_the_image_box_min_and_max_density_when_it_sets_them():
+    f = Frozen()
+    plane, frozen = f.print([image(0), image(2048), image(4095)], film_lut=f.lut(shape("LIN OD")),
+                            image_attrs={"MinDensity": 40, "MaxDensity": 200})
+    for i, t in enumerate([0.0, 2048 / 4095, 1.0]):
+        assert box_density(plane, frozen, i) == pytest.approx(0.40 + t * 1.60, abs=0.02)
+
+
+def test_a_table_that_maps_everything_to_one_value_prints_one_density():
+    f = Frozen()
+    checker = np.kron(np.array([[0, 4095], [4095, 0]], dtype=np.uint16), np.ones((4, 4), np.uint16))
+    flat = f.lut(table(np.full(4096, 2048)))
+    plane, frozen = f.print([image_item(checker), image(77), image(4000)], film_lut=flat)
+    for i, content in enumerate(frozen.images):
+        left, top, right, bottom = frozen.box_rects[i].to_pixels(frozen.dpi)
+        width, height = fitted_size(content, right - left, bottom - top, frozen.dpi)
+        x, y = left + (right - left - width) // 2, top + (bottom - top - height) // 2
+        tile = plane[y:y + height, x:x + width]  # the image itself, without the empty box around it
+        assert tile.size > 0 and np.ptp(tile) == 0
+        assert float(tile[0, 0]) == pytest.approx(expected_identity(2048), abs=0.005)

@@ -97,7 +97,8 @@ def fitted_size(image: ImageContent, box_w: int, box_h: int, dpi: int) -> tuple[
 def _density_tile(image: ImageContent, film: Film, box_w: int, box_h: int) -> np.ndarray:
     out_w, out_h = fitted_size(image, box_w, box_h, film.dpi)
     resample = RESAMPLE.get(image.magnification_type, Image.Resampling.BILINEAR)
-    scaled = np.asarray(Image.fromarray(p_values(image), "F").resize((out_w, out_h), resample))
+    p = p_values(image, film.illumination, film.reflected_ambient_light)
+    scaled = np.asarray(Image.fromarray(p, "F").resize((out_w, out_h), resample))
     index = np.clip(np.rint(scaled * (P_LEVELS - 1)), 0, P_LEVELS - 1).astype(np.intp)
     lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
     return lut[index]

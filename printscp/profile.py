@@ -104,6 +104,19 @@ class ImageBoxSettings:
 
 
 @dataclass(frozen=True)
+class PresentationLutSettings:
+    """Presentation LUT SOP Class (PS3.4 H.4.9).
+
+    `bit_depth_match_required` is DCMTK's PresentationLUTMatchRequired: a LUT table must
+    have as many entries as the image has input values (256 for 8-bit, 4096 for 12-bit);
+    a shape (IDENTITY, LIN OD) always matches.
+    """
+
+    supported: bool = False
+    bit_depth_match_required: bool = False
+
+
+@dataclass(frozen=True)
 class SpoolSettings:
     queue_size: int = 32
 
@@ -118,6 +131,7 @@ class Profile:
     film_session: FilmSessionSettings = FilmSessionSettings()
     film_box: FilmBoxSettings = FilmBoxSettings()
     image_box: ImageBoxSettings = ImageBoxSettings()
+    presentation_lut: PresentationLutSettings = PresentationLutSettings()
     spool: SpoolSettings = SpoolSettings()
 
     @property
@@ -246,6 +260,8 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(0 < fb.trim_width_mm <= 5, "[film_box] trim_width_mm", "must be more than 0 and at most 5 mm")
     need(fb.margin_mm >= 0 and fb.spacing_mm >= 0, "[film_box] margin_mm/spacing_mm", "must not be negative")
     need(bool(ib.bits_stored), "[image_box] bits_stored", "must list 8, 12 or both")
+    need(p.presentation_lut.supported or not p.presentation_lut.bit_depth_match_required,
+         "[presentation_lut] bit_depth_match_required", "needs supported = true")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
 
 

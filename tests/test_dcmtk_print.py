@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from pynetdicom import evt
 
 from conftest import wait_for
 from dcmtk import DcmprscuResult, DcmtkPrint, marker_size
@@ -33,8 +32,6 @@ IMAGE_SIDE = 512
 LAYOUTS = {"1,1": (1, 1), "2,2": (2, 2), "4,5": (4, 5)}  # display format -> (columns, rows)
 TOLERANCE = 3  # gray levels allowed between renderings that should look the same
 SUCCESS = "0x0000"
-PRESENTATION_LUT = "1.2.840.10008.5.1.1.23"
-GRAYSCALE_META = "1.2.840.10008.5.1.1.9"
 
 
 # --------------------------------------------------------------------------- shared inputs
@@ -206,36 +203,6 @@ def test_8bit_transfer_looks_like_12bit(printer, dcmtk, stored_print):
     m8 = box_medians(check_film_files(folder8), "4,5")
     assert all(a < b for a, b in zip(m8, m8[1:])), m8
     assert m8 == pytest.approx(m12, abs=TOLERANCE)
-
-
-def test_presentation_lut_proposed_but_not_served(printer, dcmtk, stored_print):
-    # printscp does not serve the Presentation LUT SOP Class, so that context is rejected;
-    # dcmprscu must carry on without it and the job must still print.
-    negotiated: list[tuple[set, set]] = []
-
-    def on_accepted(event):
-        requested = {str(c.abstract_syntax) for c in event.assoc.requestor.requested_contexts}
-        accepted = {str(c.abstract_syntax) for c in event.assoc.accepted_contexts}
-        negotiated.append((requested, accepted))
-
-    # Watch the negotiation from the server side (dcmprscu's log does not show it).
-    # PrintServer has no public handle on its pynetdicom AssociationServer, hence _server.
-    server = printer.server._server
-    server.bind(evt.EVT_ACCEPTED, on_accepted)
-    try:
-        folder, job, _ = send(dcmtk, stored_print("2,2"), printer, presentation_lut=True)
-    finally:
-        server.unbind(evt.EVT_ACCEPTED, on_accepted)
-    check_film_files(folder)
-    assert len(negotiated) == 1
-    requested, accepted = negotiated[0]
-    assert PRESENTATION_LUT in requested, "dcmprscu did not propose the Presentation LUT context"
-    assert PRESENTATION_LUT not in accepted
-    assert GRAYSCALE_META in accepted
-    luts = [s for s in job["statuses"] if s["sop_class"] in ("Presentation LUT", PRESENTATION_LUT)]
-    assert luts == []
-    assert [s["operation"] for s in job["statuses"]].count("N-CREATE") == 2  # film session + film box
-    assert {s["status"] for s in job["statuses"]} == {SUCCESS}
 
 
 def test_monochrome1_renders_like_monochrome2(printer, dcmtk, stored_print):

@@ -6,16 +6,16 @@ presentation attributes of Table H.4-7 and never re-creates image boxes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pydicom import Dataset
 
 from printscp import layout, uids
 from printscp.model import attributes as attr
-from printscp.model import presentation
+from printscp.model import presentation, presentation_lut
 from printscp.model.image_box import ImageBox, judge_fit
-from printscp.model.print_request import Film, ImageContent
+from printscp.model.print_request import Film, ImageContent, PresentationLut
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -38,11 +38,14 @@ class FilmBox:
     values: dict  # every film box attribute as created and set, defaults filled
     image_boxes: list[ImageBox] = field(default_factory=list)
     printed: bool = False
+    presentation_lut: PresentationLut | None = None  # applies to image boxes without their own
 
     @classmethod
     def create(cls, uid: str, ds: Dataset | None, *, film_session_uid: str, image_box_class: str,
                profile: Profile, new_uid: Callable[[], str],
-               medium_type: str = "") -> tuple[FilmBox, list[tuple[Status, str]]]:
+               medium_type: str = "",
+               luts: Mapping[str, PresentationLut] | None = None) -> tuple[FilmBox, list[tuple[Status, str]]]:
+        """`luts`: the association's Presentation LUTs, None when the printer does not serve the class."""
         what = "Basic Film Box N-CREATE"
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE,
@@ -101,6 +104,8 @@ class FilmBox:
         warnings: list[tuple[Status, str]] = []
         values.update(_presentation(ds, profile, image_box_class, warnings))
         presentation.check_density_order(values)
+        # No image box holds an image yet, so there is no bit depth to match the LUT against.
+        lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
 
         film_w, film_h = layout.film_size_mm(values["FilmSizeID"], values["FilmOrientation"])
         rects = layout.box_rects(display_format, film_w, film_h, fb.margin_mm, fb.spacing_mm)
@@ -109,13 +114,14 @@ class FilmBox:
                              f"Image Display Format {display_format} leaves image boxes smaller than 5 mm "
                              f"on {values['FilmSizeID']} film")
 
-        film_box = cls(uid, image_box_class, display_format, values)
+        film_box = cls(uid, image_box_class, display_format, values, presentation_lut=lut)
         dpi = fb.resolutions[values["RequestedResolutionID"]]
         film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, _pixel_size(rect, dpi), dpi)
                                 for position, rect in enumerate(rects, start=1)]
         return film_box, warnings
 
-    def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:
+    def n_set(self, ds: Dataset | None, profile: Profile,
+              luts: Mapping[str, PresentationLut] | None = None) -> list[tuple[Status, str]]:
         what = "Basic Film Box N-SET"
         if ds is None or len(ds) == 0:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs a data set with the attributes to change")
@@ -124,7 +130,14 @@ class FilmBox:
         changes = _presentation(ds, profile, self.image_box_class, warnings)
         merged = {**self.values, **changes}
         presentation.check_density_order(merged)
+        lut = self.presentation_lut
+        if attr.has(ds, presentation_lut.REFERENCE):
+            lut = presentation_lut.reference(ds, luts)
+            for ib in self.image_boxes:  # those that follow the film box's LUT
+                if ib.pixels is not None and not ib.is_color and ib.presentation_lut is None:
+                    presentation_lut.check_bit_depth(lut, ib.bits_stored, profile.presentation_lut.bit_depth_match_required)
         self.values = merged
+        self.presentation_lut = lut
         return warnings
 
     def image_box(self, uid: str) -> ImageBox | None:
@@ -142,6 +155,8 @@ class FilmBox:
                 continue
             setattr(ds, keyword, str(value) if keyword in ("BorderDensity", "EmptyImageDensity") else value)
         ds.ReferencedFilmSessionSequence = [_ref(uids.BASIC_FILM_SESSION, film_session_uid)]
+        if self.presentation_lut is not None:
+            ds.ReferencedPresentationLUTSequence = [_ref(uids.PRESENTATION_LUT, self.presentation_lut.sop_instance_uid)]
         ds.ReferencedImageBoxSequence = [_ref(ib.sop_class_uid, ib.sop_instance_uid) for ib in self.image_boxes]
         return ds
 
@@ -181,13 +196,18 @@ class FilmBox:
             trim_width_mm=fb.trim_width_mm if v.get("Trim") == "YES" else 0.0,
             icc_profile=v.get("ICCProfile"),
             is_color=self.image_box_class == uids.BASIC_COLOR_IMAGE_BOX,
-            attributes={k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
+            attributes={**{k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
+                        **({"PresentationLUT": self.presentation_lut.summary()} if self.presentation_lut else {})},
         )
 
     def _freeze_image(self, ib: ImageBox, profile: Profile) -> ImageContent | None:
         if ib.pixels is None:
             return None
         s, v = ib.settings, self.values
+        # A Presentation LUT maps grayscale input to P-values (C.11.4); colour images ignore it.
+        lut = None if ib.is_color else ib.presentation_lut or self.presentation_lut
+        lut_record = {"PresentationLUT": {**lut.summary(), "referenced_by": "IMAGE_BOX" if ib.presentation_lut
+                                          else "FILM_BOX"}} if lut else {}
         return ImageContent(
             image_box_position=ib.image_box_position,
             pixels=ib.pixels,
@@ -202,7 +222,8 @@ class FilmBox:
             pixel_aspect_ratio=ib.pixel_aspect_ratio,
             fit=ib.current_fit(v, profile),
             attributes={"ImageBoxPosition": ib.image_box_position, "SOPInstanceUID": ib.sop_instance_uid,
-                        **s, **ib.image_attributes},
+                        **s, **ib.image_attributes, **lut_record},
+            presentation_lut=lut,
         )
 
 

@@ -15,11 +15,12 @@ from pydicom import Dataset
 from pydicom.uid import generate_uid
 
 from printscp import uids
+from printscp.model import presentation_lut
 from printscp.model.attributes import is_valid_uid
 from printscp.model.film_box import FilmBox
 from printscp.model.film_session import FilmSession
 from printscp.model.image_box import ImageBox
-from printscp.model.print_request import PrintRequest
+from printscp.model.print_request import PresentationLut, PrintRequest
 from printscp.model.printer import NGET_TAGS, Printer
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
@@ -47,6 +48,7 @@ _OPERATIONS = {
     uids.BASIC_GRAYSCALE_IMAGE_BOX: {"N-SET"},
     uids.BASIC_COLOR_IMAGE_BOX: {"N-SET"},
     uids.PRINTER: {"N-GET"},
+    uids.PRESENTATION_LUT: {"N-CREATE", "N-DELETE"},
 }
 
 
@@ -60,6 +62,9 @@ class Hierarchy:
         self.called_ae = called_ae
         self.new_uid = new_uid
         self.film_session: FilmSession | None = None
+        # Presentation LUTs live beside the film session, not under it: they may be created
+        # before it and outlive its deletion (PS3.4 H.4.9.2.1.3).
+        self.presentation_luts: dict[str, PresentationLut] = {}
         self.exchange: list[dict] = []  # every status answered, for job.json and the log
 
     # ---- DIMSE-N entry points ------------------------------------------------------------
@@ -92,8 +97,10 @@ class Hierarchy:
         """Release or abort: the same as an N-DELETE of the film session (H.4.1.2.1.3).
 
         Queued jobs hold frozen copies, so nothing they need is lost here.
+        Presentation LUTs end with the association too (H.4.9.2.1.3).
         """
         self.film_session = None
+        self.presentation_luts = {}
 
     # ---- plumbing ---------------------------------------------------------------------------
 
@@ -125,6 +132,8 @@ class Hierarchy:
         }
 
     def _check_class(self, operation: str, sop_class: str, meta: str) -> None:
+        if sop_class == uids.PRESENTATION_LUT and not self.profile.presentation_lut.supported:
+            raise PrintError(Status.NO_SUCH_SOP_CLASS, "this printer does not serve the Presentation LUT SOP Class")
         members = uids.META_MEMBERS.get(meta, frozenset({meta}))
         if sop_class not in members:
             raise PrintError(Status.NO_SUCH_SOP_CLASS,
@@ -136,7 +145,7 @@ class Hierarchy:
     def _find(self, sop_class: str, instance_uid: str):
         """The addressed instance, or 0x0112 / 0x0119 that says why not."""
         fs = self.film_session
-        found = None
+        found = self.presentation_luts.get(instance_uid)
         if fs is not None:
             if fs.sop_instance_uid == instance_uid:
                 found = fs
@@ -148,7 +157,8 @@ class Hierarchy:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
                              f"no such {uids.name(sop_class)} on this association: {instance_uid}")
         actual = found.sop_class_uid if isinstance(found, ImageBox) else (
-            uids.BASIC_FILM_SESSION if isinstance(found, FilmSession) else uids.BASIC_FILM_BOX)
+            uids.BASIC_FILM_SESSION if isinstance(found, FilmSession) else
+            uids.PRESENTATION_LUT if isinstance(found, PresentationLut) else uids.BASIC_FILM_BOX)
         if actual != sop_class:
             raise PrintError(Status.CLASS_INSTANCE_CONFLICT,
                              f"the UID is a {uids.name(actual)}, not a {uids.name(sop_class)}: {instance_uid}")
@@ -164,12 +174,16 @@ class Hierarchy:
     def _all_uids(self) -> set[str]:
         fs = self.film_session
         if fs is None:
-            return set()
-        out = {fs.sop_instance_uid}
+            return set(self.presentation_luts)
+        out = {fs.sop_instance_uid, *self.presentation_luts}
         for fb in fs.film_boxes:
             out.add(fb.sop_instance_uid)
             out.update(ib.sop_instance_uid for ib in fb.image_boxes)
         return out
+
+    def _luts(self) -> dict[str, PresentationLut] | None:
+        """What Film and Image Boxes may reference; None makes a reference 0x0105."""
+        return self.presentation_luts if self.profile.presentation_lut.supported else None
 
     @staticmethod
     def _outcome(warnings: list[tuple[Status, str]], **kwargs) -> Response:
@@ -183,6 +197,10 @@ class Hierarchy:
         if instance_uid is not None and instance_uid in self._all_uids():
             raise PrintError(Status.DUPLICATE_SOP_INSTANCE, f"SOP Instance UID already in use: {instance_uid}")
         uid = instance_uid or self.new_uid()
+        if sop_class == uids.PRESENTATION_LUT:
+            lut = presentation_lut.create(uid, ds)
+            self.presentation_luts[uid] = lut
+            return Response(dataset=presentation_lut.attributes(lut), affected_instance_uid=uid)
         if sop_class == uids.BASIC_FILM_SESSION:
             if self.film_session is not None:
                 raise PrintError(Status.PROCESSING_FAILURE,
@@ -205,7 +223,8 @@ class Hierarchy:
                            else uids.BASIC_GRAYSCALE_IMAGE_BOX)
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
-                                            new_uid=self.new_uid, medium_type=fs.values["MediumType"])
+                                            new_uid=self.new_uid, medium_type=fs.values["MediumType"],
+                                            luts=self._luts())
         fs.film_boxes.append(film_box)
         return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
 
@@ -217,10 +236,10 @@ class Hierarchy:
             return self._outcome(target.n_set(ds, self.profile))
         if isinstance(target, FilmBox):
             self._require_last(target, "N-SET")
-            return self._outcome(target.n_set(ds, self.profile))
+            return self._outcome(target.n_set(ds, self.profile, self._luts()))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
-        return self._outcome(target.n_set(ds, self.profile, owner.values))
+        return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut))
 
     # ---- N-GET ------------------------------------------------------------------------------
 
@@ -309,7 +328,11 @@ class Hierarchy:
 
     def _delete(self, sop_class: str, instance_uid: str) -> Response:
         target = self._find(sop_class, instance_uid)
-        if isinstance(target, FilmSession):
+        if isinstance(target, PresentationLut):
+            # Boxes that reference it hold the LUT itself and keep printing with it; only
+            # new references are refused from now on (module docstring of presentation_lut).
+            del self.presentation_luts[instance_uid]
+        elif isinstance(target, FilmSession):
             self.film_session = None
         else:
             self._require_last(target, "N-DELETE")

@@ -7,6 +7,7 @@ module is strict because a printer that guesses prints the wrong film.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +15,8 @@ from pydicom import Dataset
 
 from printscp import fit, uids
 from printscp.model import attributes as attr
-from printscp.model import presentation
+from printscp.model import presentation, presentation_lut
+from printscp.model.print_request import PresentationLut
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -48,6 +50,7 @@ class ImageBox:
     settings: dict = field(default_factory=dict)  # presentation attributes the SCU set
     image_attributes: dict = field(default_factory=dict)  # pixel module summary for job.json
     reported_fit: str | None = None  # the fit outcome already answered at N-SET
+    presentation_lut: PresentationLut | None = None  # overrides the film box's (PS3.4 H.4.9.2.1.3)
 
     @property
     def is_color(self) -> bool:
@@ -57,8 +60,15 @@ class ImageBox:
     def what(self) -> str:
         return f"{uids.name(self.sop_class_uid)} N-SET"
 
-    def n_set(self, ds: Dataset | None, profile: Profile, film_values: dict) -> list[tuple[Status, str]]:
-        """Validate everything first, then apply, so a refused N-SET changes nothing."""
+    def n_set(self, ds: Dataset | None, profile: Profile, film_values: dict,
+              luts: Mapping[str, PresentationLut] | None = None,
+              film_lut: PresentationLut | None = None) -> list[tuple[Status, str]]:
+        """Validate everything first, then apply, so a refused N-SET changes nothing.
+
+        Like the other presentation settings, the LUT reference is replaced by every N-SET
+        (each one carries the whole image). `luts` is None on a printer without the class;
+        `film_lut` is the film box's LUT, which applies when the box names none.
+        """
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{self.what} needs a data set with Image Box Position and the image")
         allowed = COLOR_SET if self.is_color else GRAYSCALE_SET
@@ -75,17 +85,22 @@ class ImageBox:
         warnings: list[tuple[Status, str]] = []
         settings = self._presentation(ds, profile, warnings)
         image = self._image(ds, profile, warnings)
+        lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
         reported = None
         if image is not None:
-            pixels, _, _, aspect, _ = image
-            fit = self.plan_fit(pixels.shape[:2], aspect, settings, film_values, profile)
-            judged = judge_fit(fit, settings, profile, self.box_size)
+            pixels, _, bits_stored, aspect, _ = image
+            if not self.is_color:
+                presentation_lut.check_bit_depth(lut or film_lut, bits_stored,
+                                                 profile.presentation_lut.bit_depth_match_required)
+            plan = self.plan_fit(pixels.shape[:2], aspect, settings, film_values, profile)
+            judged = judge_fit(plan, settings, profile, self.box_size)
             if judged:
                 warnings.append(judged)
-                reported = fit.outcome
+                reported = plan.outcome
 
         self.settings = settings
         self.reported_fit = reported
+        self.presentation_lut = lut
         if image is None:
             self.pixels = None
             self.image_attributes = {}

@@ -13,7 +13,7 @@ from printscp.status import PrintError, Status
 
 
 def common(ds: Dataset, profile: Profile, warnings: list) -> dict:
-    """Magnification, smoothing, configuration, densities; PLUT references are refused."""
+    """Magnification, smoothing, configuration, densities (PLUT references: presentation_lut.reference)."""
     fb = profile.film_box
     out: dict = {}
     if attr.has(ds, "MagnificationType"):
@@ -28,9 +28,6 @@ def common(ds: Dataset, profile: Profile, warnings: list) -> dict:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"{attr.describe('ConfigurationInformation')} {value!r} is not one of {', '.join(allowed)}")
         out["ConfigurationInformation"] = value
-    if attr.has(ds, "ReferencedPresentationLUTSequence"):
-        raise PrintError(Status.NO_SUCH_ATTRIBUTE, "this printer does not serve the Presentation LUT SOP Class, "
-                         f"so {attr.describe('ReferencedPresentationLUTSequence')} cannot be used")
     out.update(densities(ds, profile, warnings))
     return out
 

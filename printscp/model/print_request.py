@@ -17,6 +17,38 @@ from printscp.fit import FitPlan
 from printscp.layout import Rect
 
 
+@dataclass(frozen=True, eq=False)
+class PresentationLut:
+    """A Presentation LUT as the SCU created it (PS3.3 C.11.4): a shape or a table of P-values.
+
+    Immutable and shared: the association's registry, the boxes that reference it and
+    every frozen print hold the same object, so an N-DELETE cannot pull it from under them.
+    """
+
+    sop_instance_uid: str
+    shape: str | None  # "IDENTITY" or "LIN OD"; None for a table
+    table: np.ndarray | None = None  # read-only uint16: one P-value per input value
+    bits: int = 0  # bits per table entry (LUT Descriptor value 3), 10..16
+    explanation: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.shape or "TABLE"
+
+    @property
+    def entries(self) -> int | None:
+        return None if self.table is None else len(self.table)
+
+    def summary(self) -> dict:
+        """What job.json records: never the table itself."""
+        out = {"kind": self.kind, "SOPInstanceUID": self.sop_instance_uid}
+        if self.table is not None:
+            out.update(entries=self.entries, bits=self.bits)
+        if self.explanation:
+            out["explanation"] = self.explanation
+        return out
+
+
 @dataclass(frozen=True)
 class ImageContent:
     """One image box with an image, as it is to be printed."""
@@ -34,6 +66,7 @@ class ImageContent:
     pixel_aspect_ratio: tuple[int, int]  # (vertical, horizontal)
     fit: FitPlan  # scale, crop and printed size, as answered to the SCU
     attributes: dict  # for job.json: what the SCU set, without pixel data
+    presentation_lut: PresentationLut | None = None  # the Image Box's, else the Film Box's; None = IDENTITY
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,14 @@ def density_of_p(p, d_min: float, d_max: float, l0: float, la: float):
     return -np.log10(np.clip(lum - la, 1e-12, None) / l0)
 
 
+def p_of_density(density, d_min: float, d_max: float, l0: float, la: float):
+    """Normalised P-value that density_of_p prints as `density`: its exact inverse."""
+    j_min = jnd_index(la + l0 * 10.0 ** -d_max)
+    j_max = jnd_index(la + l0 * 10.0 ** -d_min)
+    j = jnd_index(la + l0 * 10.0 ** -np.asarray(density, dtype=np.float64))
+    return np.clip((j - j_min) / (j_max - j_min), 0.0, 1.0)
+
+
 def display_of_density(density, base_density: float, l0: float, la: float):
     """8-bit sRGB value of the luminance seen through `density`, the film base being white."""
     rel = (la + l0 * 10.0 ** -np.asarray(density, dtype=np.float64)) / (la + l0 * 10.0 ** -base_density)

@@ -122,7 +122,7 @@ def _resized(pixels: np.ndarray, image: ImageContent, mode: str) -> np.ndarray:
 
 
 def _density_tile(image: ImageContent, film: Film) -> np.ndarray:
-    scaled = _resized(p_values(image), image, "F")
+    scaled = _resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F")
     index = np.clip(np.rint(scaled * (P_LEVELS - 1)), 0, P_LEVELS - 1).astype(np.intp)
     lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
     return lut[index]

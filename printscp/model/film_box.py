@@ -52,13 +52,13 @@ class FilmBox:
         attr.required(ds, "ImageDisplayFormat", what)
         display_text = attr.text(ds, "ImageDisplayFormat")
         try:
-            display_format = layout.parse_display_format(display_text)
+            display_format = layout.parse_display_format(display_text, profile.layout_data.display)
         except layout.DisplayFormatError as exc:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"Image Display Format {exc}") from None
-        columns, rows = display_format.columns_rows
-        if columns > fb.max_columns or rows > fb.max_rows:
+        extent = display_format.columns_rows  # None for slide and CUSTOM formats: their data bounds them
+        if extent and (extent[0] > fb.max_columns or extent[1] > fb.max_rows):
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"Image Display Format {display_format} needs {columns} columns x {rows} rows; "
+                             f"Image Display Format {display_format} needs {extent[0]} columns x {extent[1]} rows; "
                              f"this printer prints at most {fb.max_columns} x {fb.max_rows}")
 
         if not attr.has(ds, "ReferencedFilmSessionSequence"):
@@ -102,6 +102,10 @@ class FilmBox:
 
         film_w, film_h = layout.film_size_mm(values["FilmSizeID"], values["FilmOrientation"])
         rects = layout.box_rects(display_format, film_w, film_h, fb.margin_mm, fb.spacing_mm)
+        if not rects:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"Image Display Format {display_format}: no frame fits the printable area of "
+                             f"{values['FilmSizeID']} {values['FilmOrientation']} film")
         if min(min(r.width, r.height) for r in rects) < 5.0:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"Image Display Format {display_format} leaves image boxes smaller than 5 mm "
@@ -109,7 +113,7 @@ class FilmBox:
 
         film_box = cls(uid, image_box_class, display_format, values)
         film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position)
-                                for position in range(1, display_format.box_count + 1)]
+                                for position in range(1, len(rects) + 1)]
         return film_box, warnings
 
     def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:

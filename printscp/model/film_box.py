@@ -1,7 +1,9 @@
 """Basic Film Box (PS3.4 H.4.2, PS3.3 C.13.3-C.13.4).
 
-N-CREATE fixes the layout and creates the image boxes; N-SET may change only the
-presentation attributes of Table H.4-7 and never re-creates image boxes.
+N-CREATE fixes the layout and creates the image boxes (and, when the Basic Annotation
+Box class was negotiated, one annotation box per position of the Annotation Display
+Format); N-SET may change only the presentation attributes of Table H.4-7 and never
+re-creates boxes.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass, field
 from pydicom import Dataset
 
 from printscp import layout, uids
+from printscp.formats import AnnotationFormat
 from printscp.model import attributes as attr
 from printscp.model import presentation
+from printscp.model.annotation_box import AnnotationBox
 from printscp.model.image_box import ImageBox
-from printscp.model.print_request import Film, ImageContent
+from printscp.model.print_request import AnnotationContent, Film, ImageContent
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -37,11 +41,14 @@ class FilmBox:
     display_format: layout.DisplayFormat
     values: dict  # every film box attribute as created and set, defaults filled
     image_boxes: list[ImageBox] = field(default_factory=list)
+    annotation_format: AnnotationFormat | None = None
+    annotation_boxes: list[AnnotationBox] = field(default_factory=list)
     printed: bool = False
 
     @classmethod
     def create(cls, uid: str, ds: Dataset | None, *, film_session_uid: str, image_box_class: str,
-               profile: Profile, new_uid: Callable[[], str]) -> tuple[FilmBox, list[tuple[Status, str]]]:
+               profile: Profile, new_uid: Callable[[], str],
+               annotation_negotiated: bool = False) -> tuple[FilmBox, list[tuple[Status, str]]]:
         what = "Basic Film Box N-CREATE"
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE,
@@ -95,7 +102,8 @@ class FilmBox:
         if attr.has(ds, "RequestedResolutionID"):
             values["RequestedResolutionID"] = attr.enumerated(ds, "RequestedResolutionID", fb.resolutions)
         if attr.has(ds, "AnnotationDisplayFormatID"):
-            values["AnnotationDisplayFormatID"] = attr.text(ds, "AnnotationDisplayFormatID", max_length=16)
+            values["AnnotationDisplayFormatID"] = attr.text(ds, "AnnotationDisplayFormatID", max_length=16).upper()
+        annotation_format = _annotation_format(values, profile) if annotation_negotiated else None
         warnings: list[tuple[Status, str]] = []
         values.update(_presentation(ds, profile, image_box_class, warnings))
         presentation.check_density_order(values)
@@ -111,9 +119,12 @@ class FilmBox:
                              f"Image Display Format {display_format} leaves image boxes smaller than 5 mm "
                              f"on {values['FilmSizeID']} film")
 
-        film_box = cls(uid, image_box_class, display_format, values)
+        film_box = cls(uid, image_box_class, display_format, values, annotation_format=annotation_format)
         film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position)
                                 for position in range(1, len(rects) + 1)]
+        if annotation_format is not None:
+            film_box.annotation_boxes = [AnnotationBox(new_uid(), position)
+                                         for position in range(1, len(annotation_format.boxes) + 1)]
         return film_box, warnings
 
     def n_set(self, ds: Dataset | None, profile: Profile) -> list[tuple[Status, str]]:
@@ -131,6 +142,9 @@ class FilmBox:
     def image_box(self, uid: str) -> ImageBox | None:
         return next((ib for ib in self.image_boxes if ib.sop_instance_uid == uid), None)
 
+    def annotation_box(self, uid: str) -> AnnotationBox | None:
+        return next((ab for ab in self.annotation_boxes if ab.sop_instance_uid == uid), None)
+
     @property
     def is_empty(self) -> bool:
         return all(ib.pixels is None for ib in self.image_boxes)
@@ -144,6 +158,9 @@ class FilmBox:
             setattr(ds, keyword, str(value) if keyword in ("BorderDensity", "EmptyImageDensity") else value)
         ds.ReferencedFilmSessionSequence = [_ref(uids.BASIC_FILM_SESSION, film_session_uid)]
         ds.ReferencedImageBoxSequence = [_ref(ib.sop_class_uid, ib.sop_instance_uid) for ib in self.image_boxes]
+        if self.annotation_format is not None:  # -/MC: required when the Annotation Box class was negotiated
+            ds.ReferencedBasicAnnotationBoxSequence = [_ref(ab.sop_class_uid, ab.sop_instance_uid)
+                                                       for ab in self.annotation_boxes]
         return ds
 
     def freeze(self, profile: Profile) -> Film:
@@ -154,6 +171,7 @@ class FilmBox:
         rects = layout.box_rects(self.display_format, width, height, fb.margin_mm, fb.spacing_mm)
         printer_range = (fb.min_density / 100, fb.max_density / 100)
         images = tuple(self._freeze_image(ib) for ib in self.image_boxes)
+        border = _density(v["BorderDensity"], printer_range)
         return Film(
             film_box_uid=self.sop_instance_uid,
             width_mm=width, height_mm=height,
@@ -161,13 +179,23 @@ class FilmBox:
             box_rects=tuple(rects),
             images=images,
             base_density=printer_range[0],
-            border_density=_density(v["BorderDensity"], printer_range),
+            border_density=border,
             empty_image_density=_density(v["EmptyImageDensity"], printer_range),
             min_density=v["MinDensity"] / 100, max_density=v["MaxDensity"] / 100,
             illumination=float(v["Illumination"]), reflected_ambient_light=float(v["ReflectedAmbientLight"]),
             trim=v.get("Trim") == "YES",
             is_color=self.image_box_class == uids.BASIC_COLOR_IMAGE_BOX,
             attributes={k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
+            annotations=self._freeze_annotations(width, height),
+            annotation_density=_contrasting(border, printer_range),
+        )
+
+    def _freeze_annotations(self, width: float, height: float) -> tuple[AnnotationContent, ...]:
+        if self.annotation_format is None:
+            return ()
+        return tuple(
+            AnnotationContent(ab.annotation_position, ab.text, spec.rect(width, height), spec.align, spec.font_mm)
+            for ab, spec in zip(self.annotation_boxes, self.annotation_format.boxes)
         )
 
     def _freeze_image(self, ib: ImageBox) -> ImageContent | None:
@@ -223,6 +251,24 @@ def _density_term_in_range(ds: Dataset, keyword: str, profile: Profile, warnings
                              f"{attr.describe(keyword)} {value} is outside the printer's range {low}..{high}; using {clamped}"))
             value = str(clamped)
     return value
+
+
+def _annotation_format(values: dict, profile: Profile) -> AnnotationFormat:
+    """The format whose positions become annotation boxes; the printer's first is the default."""
+    offered = profile.layout_data.annotations
+    format_id = values.get("AnnotationDisplayFormatID") or next(iter(offered))
+    if format_id not in offered:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"{attr.describe('AnnotationDisplayFormatID')} {format_id!r} is not supported; "
+                         f"this printer offers {', '.join(offered)}")
+    values["AnnotationDisplayFormatID"] = format_id
+    return offered[format_id]
+
+
+def _contrasting(border: float, printer_range: tuple[float, float]) -> float:
+    """Annotations print in the margin: clear film on a dark border, full density on a light one."""
+    low, high = printer_range
+    return low if border >= (low + high) / 2 else high
 
 
 def _density(term: str, printer_range: tuple[float, float]) -> float:

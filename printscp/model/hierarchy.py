@@ -15,6 +15,7 @@ from pydicom import Dataset
 from pydicom.uid import generate_uid
 
 from printscp import uids
+from printscp.model.annotation_box import AnnotationBox
 from printscp.model.attributes import is_valid_uid
 from printscp.model.film_box import FilmBox
 from printscp.model.film_session import FilmSession
@@ -46,19 +47,22 @@ _OPERATIONS = {
     uids.BASIC_FILM_BOX: {"N-CREATE", "N-SET", "N-ACTION", "N-DELETE"},
     uids.BASIC_GRAYSCALE_IMAGE_BOX: {"N-SET"},
     uids.BASIC_COLOR_IMAGE_BOX: {"N-SET"},
+    uids.BASIC_ANNOTATION_BOX: {"N-SET"},
     uids.PRINTER: {"N-GET"},
 }
 
 
 class Hierarchy:
     def __init__(self, profile: Profile, printer: Printer, submit: Submit, *,
-                 calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid):
+                 calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid,
+                 annotation_negotiated: bool = False):
         self.profile = profile
         self.printer = printer
         self.submit = submit
         self.calling_ae = calling_ae
         self.called_ae = called_ae
         self.new_uid = new_uid
+        self.annotation_negotiated = annotation_negotiated  # film boxes then get annotation boxes (H.4.2.2.1.3)
         self.film_session: FilmSession | None = None
         self.exchange: list[dict] = []  # every status answered, for job.json and the log
 
@@ -125,6 +129,7 @@ class Hierarchy:
         }
 
     def _check_class(self, operation: str, sop_class: str, meta: str) -> None:
+        """A Meta context carries its member classes; an optional class's own context, itself."""
         members = uids.META_MEMBERS.get(meta, frozenset({meta}))
         if sop_class not in members:
             raise PrintError(Status.NO_SUCH_SOP_CLASS,
@@ -143,11 +148,11 @@ class Hierarchy:
             for fb in fs.film_boxes:
                 if fb.sop_instance_uid == instance_uid:
                     found = fb
-                found = found or fb.image_box(instance_uid)
+                found = found or fb.image_box(instance_uid) or fb.annotation_box(instance_uid)
         if found is None:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
                              f"no such {uids.name(sop_class)} on this association: {instance_uid}")
-        actual = found.sop_class_uid if isinstance(found, ImageBox) else (
+        actual = found.sop_class_uid if isinstance(found, (ImageBox, AnnotationBox)) else (
             uids.BASIC_FILM_SESSION if isinstance(found, FilmSession) else uids.BASIC_FILM_BOX)
         if actual != sop_class:
             raise PrintError(Status.CLASS_INSTANCE_CONFLICT,
@@ -169,6 +174,7 @@ class Hierarchy:
         for fb in fs.film_boxes:
             out.add(fb.sop_instance_uid)
             out.update(ib.sop_instance_uid for ib in fb.image_boxes)
+            out.update(ab.sop_instance_uid for ab in fb.annotation_boxes)
         return out
 
     @staticmethod
@@ -205,7 +211,7 @@ class Hierarchy:
                            else uids.BASIC_GRAYSCALE_IMAGE_BOX)
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
-                                            new_uid=self.new_uid)
+                                            new_uid=self.new_uid, annotation_negotiated=self.annotation_negotiated)
         fs.film_boxes.append(film_box)
         return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
 
@@ -218,6 +224,10 @@ class Hierarchy:
         if isinstance(target, FilmBox):
             self._require_last(target, "N-SET")
             return self._outcome(target.n_set(ds, self.profile))
+        if isinstance(target, AnnotationBox):
+            owner = next(fb for fb in self.film_session.film_boxes if fb.annotation_box(instance_uid) is target)
+            self._require_last(owner, "Annotation Box N-SET")
+            return self._outcome(target.n_set(ds))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
         return self._outcome(target.n_set(ds, self.profile))

@@ -36,6 +36,17 @@ class ImageContent:
 
 
 @dataclass(frozen=True)
+class AnnotationContent:
+    """One annotation box as it is to be printed (an empty text prints nothing)."""
+
+    annotation_position: int
+    text: str
+    rect: Rect  # on the film, mm
+    align: str  # left, center or right
+    font_mm: float
+
+
+@dataclass(frozen=True)
 class Film:
     """One film box as it is to be printed."""
 
@@ -55,6 +66,8 @@ class Film:
     trim: bool
     is_color: bool
     attributes: dict  # film box attributes as created and set, for job.json
+    annotations: tuple[AnnotationContent, ...] = ()  # in Annotation Position order
+    annotation_density: float = 0.0  # optical density of annotation text, chosen to contrast with the border
 
     @property
     def is_empty(self) -> bool:

@@ -82,6 +82,7 @@ class PrintHandlers:
                     self.profile, self.printer, self.submit,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
+                    annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
                 )
                 self._hierarchies[key] = hierarchy
             return hierarchy
@@ -160,6 +161,10 @@ def _decode(read):
         return ds, None
     except Exception as exc:
         return None, Response(Status.PROCESSING_FAILURE, f"the data set could not be decoded: {exc}")
+
+
+def _negotiated(assoc, abstract_syntax: str) -> bool:
+    return any(str(cx.abstract_syntax) == abstract_syntax for cx in assoc.accepted_contexts)
 
 
 def _meta(event) -> str:

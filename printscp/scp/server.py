@@ -60,6 +60,8 @@ class PrintServer:
         ae.require_called_aet = False
         for name in self.profile.association.meta_sop_classes:
             ae.add_supported_context(META_UIDS[name], TRANSFER_SYNTAXES)
+        if self.profile.film_box.annotation_formats:  # an optional class, negotiated on its own (H.3.3.2)
+            ae.add_supported_context(uids.BASIC_ANNOTATION_BOX, TRANSFER_SYNTAXES)
         ae.add_supported_context(uids.VERIFICATION, TRANSFER_SYNTAXES)
         return ae
 

@@ -144,7 +144,9 @@ class PrintHandlers:
             return int(status), ds
         rsp = Dataset()
         rsp.Status = int(status)
-        comment = response.comment
+        # LO has no backslash (it separates values: the peer would see only the text before it), so
+        # CUSTOM\2 or STANDARD\2,3 in a comment go out as CUSTOM/2 and STANDARD/2,3.
+        comment = response.comment.replace("\\", "/")
         rsp.ErrorComment = comment if len(comment) <= ERROR_COMMENT_MAX else comment[: ERROR_COMMENT_MAX - 3] + "..."
         if response.attribute_identifiers:
             rsp.AttributeIdentifierList = response.attribute_identifiers

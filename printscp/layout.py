@@ -152,7 +152,7 @@ def _parse_data_defined(value: str, kind: str, sep: str, rest: str, layouts: Map
         counts, name = (), kind
     if name not in layouts:
         offered = ", ".join(layouts) or "none"
-        raise DisplayFormatError(f"{name} is not one of this printer's layouts (it has: {offered})")
+        raise DisplayFormatError(f"{name} is not offered by this printer; offered: {offered}")
     return DisplayFormat(kind, counts, layouts[name])
 
 

@@ -112,8 +112,8 @@ class FilmBox:
         rects = layout.box_rects(display_format, film_w, film_h, fb.margin_mm, fb.spacing_mm)
         if not rects:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"Image Display Format {display_format}: no frame fits the printable area of "
-                             f"{values['FilmSizeID']} {values['FilmOrientation']} film")
+                             f"Image Display Format {display_format}: no frame fits {values['FilmSizeID']} "
+                             f"{values['FilmOrientation']} film inside its {fb.margin_mm:g} mm margin")
         if min(min(r.width, r.height) for r in rects) < 5.0:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"Image Display Format {display_format} leaves image boxes smaller than 5 mm "
@@ -259,8 +259,7 @@ def _annotation_format(values: dict, profile: Profile) -> AnnotationFormat:
     format_id = values.get("AnnotationDisplayFormatID") or next(iter(offered))
     if format_id not in offered:
         raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                         f"{attr.describe('AnnotationDisplayFormatID')} {format_id!r} is not supported; "
-                         f"this printer offers {', '.join(offered)}")
+                         f"Annotation Display Format ID {format_id!r} is not offered; offered: {', '.join(offered)}")
     values["AnnotationDisplayFormatID"] = format_id
     return offered[format_id]
 

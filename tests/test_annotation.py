@@ -14,6 +14,8 @@ import pytest
 from pydicom import Dataset
 
 from conftest import profile_with
+from printscp import formats
+from printscp.profile import ProfileError
 from render_helpers import film_array
 from scu import (ANNOTATION_BOX, FILM_BOX, FILM_SESSION, GRAY_IB, GRAY_META, associate, comment_of, gray_pixels,
                  image_item, make_ae, status_of)
@@ -277,3 +279,30 @@ def test_a_text_too_long_for_its_box_is_set_smaller_and_stays_inside_it(printer)
     for neighbour in (boxes[0], boxes[2]):
         l, t, r, b = rect_px(neighbour)
         assert not (film[t:b, l:r] > border + 100).any()
+
+
+# --------------------------------------------------------------------------- the data file
+
+BOX = 'x = 0.0\nwidth = 0.5\nedge = "top"\noffset_mm = 0.5\nheight_mm = 4.0\nalign = "left"\nfont_mm = 3.0\n'
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[lower]\n[[lower.box]]\n" + BOX, "[lower]: an Annotation Display Format ID is a CS"),
+    ("[A]\n", "[A]: needs at least one [[A.box]]"),
+    ("[A]\n[[A.box]]\n" + BOX.replace('"left"', '"justify"'), "[A] box[1] align: 'justify' is not one of"),
+    ("[A]\n[[A.box]]\n" + BOX.replace('"top"', '"middle"'), "[A] box[1] edge: 'middle' is not one of top, bottom"),
+    ("[A]\n[[A.box]]\n" + BOX.replace("font_mm = 3.0", "font_mm = 5.0"), "font_mm: 5 mm text does not fit"),
+    ("[A]\n[[A.box]]\n" + BOX.replace("x = 0.0", "x = 0.6"), "[A] box[1]: x + width = 1.1 runs past"),
+    ("[A]\n[[A.box]]\n" + BOX.replace("font_mm = 3.0\n", ""), "[A] box[1]: missing font_mm"),
+])
+def test_broken_annotation_data_names_the_file_and_the_entry(tmp_path, text, fragment):
+    (tmp_path / formats.DISPLAY_FILE).write_text("")
+    (tmp_path / formats.ANNOTATION_FILE).write_text(text)
+    with pytest.raises(formats.FormatError) as info:
+        formats.load(tmp_path)
+    assert str(tmp_path / formats.ANNOTATION_FILE) in str(info.value) and fragment in str(info.value)
+
+
+def test_a_profile_naming_an_undefined_annotation_format_is_refused_at_load():
+    with pytest.raises(ProfileError, match=r"\[film_box\] annotation_formats: 'HEADER' is not defined in .*annotations"):
+        profile_with(film_box={"annotation_formats": ["HEADER"]})

@@ -114,7 +114,8 @@ def _display_formats(path: Path) -> dict[str, SlideLayout | CustomLayout]:
         if not number.isdigit() or number.startswith("0"):
             raise FormatError(f"{where}: CUSTOM layouts are numbered 1, 2, 3 ... (PS3.3 C.13.3 CUSTOM\\i)")
         entry = _table(entry, where, {"boxes", "description"})
-        out[f"CUSTOM\\{number}"] = CustomLayout(_custom_boxes(entry.get("boxes"), where), str(entry.get("description", "")))
+        boxes = _custom_boxes(entry.get("boxes"), where)
+        out[f"CUSTOM\\{number}"] = CustomLayout(boxes, str(entry.get("description", "")))
     return out
 
 
@@ -130,7 +131,8 @@ def _custom_boxes(boxes, where: str) -> tuple[tuple[float, float, float, float],
         x, y = _number(box[0], here), _number(box[1], here)
         w, h = _number(box[2], here, strict=True), _number(box[3], here, strict=True)
         if x + w > 1 + EPSILON or y + h > 1 + EPSILON:
-            raise FormatError(f"{here}: extends past the printable area (x + width = {x + w:g}, y + height = {y + h:g})")
+            raise FormatError(f"{here}: extends past the printable area "
+                              f"(x + width = {x + w:g}, y + height = {y + h:g})")
         out.append((x, y, w, h))
     for i, a in enumerate(out):
         for j, b in enumerate(out[i + 1:], start=i + 2):

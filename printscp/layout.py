@@ -126,7 +126,7 @@ def parse_display_format(text: str, layouts: Mapping[str, SlideLayout | CustomLa
     if kind in SLIDE_KINDS or kind == "CUSTOM":
         return _parse_data_defined(value, kind, sep, rest, layouts)
     if kind not in GRID_KINDS:
-        extra = "".join(f", {name}" for name in layouts)
+        extra = f" (or {', '.join(layouts)})" if layouts else ""
         raise DisplayFormatError(
             f"{value!r} is not a supported Image Display Format; use STANDARD\\C,R, ROW\\R1,R2,... or COL\\C1,C2,...{extra}"
         )
@@ -174,7 +174,8 @@ def box_rects(fmt: DisplayFormat, film_width: float, film_height: float,
     if fmt.kind in SLIDE_KINDS:
         return _slide_rects(fmt.layout, margin, area_w, area_h)
     if fmt.kind == "CUSTOM":
-        return [Rect(margin + x * area_w, margin + y * area_h, w * area_w, h * area_h) for x, y, w, h in fmt.layout.boxes]
+        return [Rect(margin + x * area_w, margin + y * area_h, w * area_w, h * area_h)
+                for x, y, w, h in fmt.layout.boxes]
 
     def split(total: float, n: int) -> list[tuple[float, float]]:
         size = (total - spacing * (n - 1)) / n

@@ -103,7 +103,8 @@ class FilmBox:
             values["RequestedResolutionID"] = attr.enumerated(ds, "RequestedResolutionID", fb.resolutions)
         if attr.has(ds, "AnnotationDisplayFormatID"):
             values["AnnotationDisplayFormatID"] = attr.text(ds, "AnnotationDisplayFormatID", max_length=16).upper()
-        annotation_format = _annotation_format(values, profile) if annotation_negotiated else None
+        offers_annotation = annotation_negotiated and bool(profile.layout_data.annotations)
+        annotation_format = _annotation_format(values, profile) if offers_annotation else None
         warnings: list[tuple[Status, str]] = []
         values.update(_presentation(ds, profile, image_box_class, warnings))
         presentation.check_density_order(values)

@@ -51,7 +51,8 @@ def _draw_label(pdf: canvas.Canvas, label: Label, page_height: float) -> None:
         width = _pt(r.width)
     ascent, descent = getAscentDescent(FONT, size)
     baseline = page_height - _pt(r.y + r.height / 2) - (ascent + descent) / 2
-    x = {"left": _pt(r.x), "center": _pt(r.x + r.width / 2) - width / 2, "right": _pt(r.x + r.width) - width}[label.align]
+    x = {"left": _pt(r.x), "center": _pt(r.x + r.width / 2) - width / 2,
+         "right": _pt(r.x + r.width) - width}[label.align]
     pdf.setFillGray(label.gray / 255)
     pdf.setFont(FONT, size)
     pdf.drawString(x, baseline, label.text)

@@ -17,7 +17,7 @@ from conftest import profile_with
 from printscp import formats
 from printscp.profile import ProfileError
 from render_helpers import film_array
-from scu import (ANNOTATION_BOX, FILM_BOX, FILM_SESSION, GRAY_IB, GRAY_META, associate, comment_of, gray_pixels,
+from scu import (ANNOTATION_BOX, COLOR_META, FILM_BOX, FILM_SESSION, GRAY_META, associate, comment_of, gray_pixels,
                  image_item, make_ae, status_of)
 
 WITH_ANNOTATION = [GRAY_META, ANNOTATION_BOX]
@@ -306,3 +306,24 @@ def test_broken_annotation_data_names_the_file_and_the_entry(tmp_path, text, fra
 def test_a_profile_naming_an_undefined_annotation_format_is_refused_at_load():
     with pytest.raises(ProfileError, match=r"\[film_box\] annotation_formats: 'HEADER' is not defined in .*annotations"):
         profile_with(film_box={"annotation_formats": ["HEADER"]})
+
+
+def test_a_colour_film_gets_its_annotation_too(printer):
+    before = printer.settled_jobs()
+    with associate(printer.port, [COLOR_META, ANNOTATION_BOX], meta=COLOR_META) as scu:
+        (_, _), fs_uid = scu.create_film_session()
+        result, fb_uid = scu.create_film_box(fs_uid, r"STANDARD\1,1", FilmSizeID="A4",
+                                             AnnotationDisplayFormatID="FOOTER")
+        assert status_of(set_annotation(scu, annotation_uids(result)[0], 1, "COLOUR FILM")) == 0
+        rgb = np.zeros((8, 8, 3), np.uint8)
+        rgb[..., 2] = 255
+        assert status_of(scu.set_image_box(scu.image_box_uids(result)[0], 1, image_item(rgb))) == 0
+        assert status_of(scu.print_film_box(fb_uid)) == 0
+    folder = printer.wait_jobs(before + 1)[-1]
+    job = json.loads((folder / "job.json").read_text())
+    assert "COLOUR FILM" in pdf_text(folder)
+    film = film_array(folder)
+    assert film.ndim == 3
+    left, top, right, bottom = rect_px(job["films"][0]["annotation_boxes"][0])
+    text = film[top:bottom, left:right]
+    assert int((text.min(axis=2) > 200).sum()) > 100  # white (neutral) text on the black border

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tomli_w
 
-from printscp import layout
+from printscp import formats, layout
 
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
 DEFAULT_PROFILE = "default"
@@ -91,6 +91,10 @@ class FilmBoxSettings:
     paper_illumination: int = 150
     margin_mm: float = 5.0
     spacing_mm: float = 2.0
+    # Which data-defined layouts (layouts/formats/) this printer offers; none unless listed.
+    slide_formats: tuple[str, ...] = ()
+    custom_formats: tuple[int, ...] = ()
+    annotation_formats: tuple[str, ...] = ()  # the first is the default Annotation Display Format ID
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class Profile:
     image_box: ImageBoxSettings = ImageBoxSettings()
     presentation_lut: PresentationLutSettings = PresentationLutSettings()
     spool: SpoolSettings = SpoolSettings()
+    layout_data: formats.Catalog = formats.Catalog()  # the data-defined layouts offered, resolved at load
 
     @property
     def default_resolution(self) -> str:
@@ -146,7 +151,7 @@ class Profile:
         return False
 
 
-_SECTIONS = {f.name: f.type for f in dataclasses.fields(Profile) if f.name not in ("name", "path")}
+_SECTIONS = {f.name: f.type for f in dataclasses.fields(Profile) if f.name not in ("name", "path", "layout_data")}
 
 
 def resolve(name_or_path: str | Path) -> Path:
@@ -180,7 +185,7 @@ def from_dict(data: dict, *, name: str, path: Path | None = None) -> Profile:
         sections[section] = _build_section(cls, value, f"{where}: [{section}]")
     profile = Profile(name=name, path=path, **sections)
     _check_consistency(profile, where)
-    return profile
+    return dataclasses.replace(profile, layout_data=_offered_layouts(profile.film_box, where))
 
 
 def _resolve_type(annotation):
@@ -279,5 +284,29 @@ def _plain(value):
     return value
 
 
+def _offered_layouts(fb: FilmBoxSettings, where: str) -> formats.Catalog:
+    """The slide, CUSTOM and annotation definitions the profile names, each checked to exist."""
+    try:
+        catalog = formats.load()
+    except formats.FormatError as exc:
+        raise ProfileError(f"{where}: layout data: {exc}") from None
+
+    def pick(key: str, names, table: dict, file: str) -> dict:
+        for name in names:
+            if str(name) not in table:
+                raise ProfileError(f"{where}: [film_box] {key}: {name!r} is not defined in "
+                                   f"{formats.FORMATS_DIR / file} (defined: {', '.join(table) or 'none'})")
+        return {str(name): table[str(name)] for name in names}
+
+    slides = {n: v for n, v in catalog.display.items() if n in layout.SLIDE_KINDS}
+    customs = {n.removeprefix("CUSTOM\\"): v for n, v in catalog.display.items() if n.startswith("CUSTOM\\")}
+    display = {**pick("slide_formats", fb.slide_formats, slides, formats.DISPLAY_FILE),
+               **{f"CUSTOM\\{n}": v for n, v in pick("custom_formats", fb.custom_formats, customs,
+                                                      formats.DISPLAY_FILE).items()}}
+    annotations = pick("annotation_formats", fb.annotation_formats, catalog.annotations, formats.ANNOTATION_FILE)
+    return formats.Catalog(display, annotations)
+
+
 def shipped() -> list[str]:
+    """Printer profiles: the TOML files directly in layouts/ (layout data lives in layouts/formats/)."""
     return sorted(p.stem for p in LAYOUTS_DIR.glob("*.toml"))

@@ -49,7 +49,7 @@ def test_n_create_answers_every_attribute_with_the_defaults_filled(session):
     "fmt, attrs, code, fragment",
     [
         (r"STANDARD\2", {}, 0x0106, "Image Display Format"),
-        (r"SLIDE", {}, 0x0106, "Image Display Format"),
+        (r"CUSTOM\9", {}, 0x0106, "Image Display Format"),
         (r"STANDARD\11,1", {}, 0x0106, "Image Display Format"),
         (r"STANDARD\1,1", {"FilmSizeID": "17INX17IN"}, 0x0106, "Film Size ID"),
         (r"STANDARD\1,1", {"FilmOrientation": "DIAGONAL"}, 0x0106, "Film Orientation"),

@@ -1,7 +1,9 @@
 """Basic Film Box (PS3.4 H.4.2, PS3.3 C.13.3-C.13.4).
 
-N-CREATE fixes the layout and creates the image boxes; N-SET may change only the
-presentation attributes of Table H.4-7 and never re-creates image boxes.
+N-CREATE fixes the layout and creates the image boxes (and, when the Basic Annotation
+Box class was negotiated, one annotation box per position of the Annotation Display
+Format); N-SET may change only the presentation attributes of Table H.4-7 and never
+re-creates boxes.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass, field
 from pydicom import Dataset
 
 from printscp import layout, uids
+from printscp.formats import AnnotationFormat
 from printscp.model import attributes as attr
 from printscp.model import presentation, presentation_lut
+from printscp.model.annotation_box import AnnotationBox
 from printscp.model.image_box import ImageBox, judge_fit
-from printscp.model.print_request import Film, ImageContent, PresentationLut
+from printscp.model.print_request import AnnotationContent, Film, ImageContent, PresentationLut
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -37,6 +41,8 @@ class FilmBox:
     display_format: layout.DisplayFormat
     values: dict  # every film box attribute as created and set, defaults filled
     image_boxes: list[ImageBox] = field(default_factory=list)
+    annotation_format: AnnotationFormat | None = None
+    annotation_boxes: list[AnnotationBox] = field(default_factory=list)
     printed: bool = False
     presentation_lut: PresentationLut | None = None  # applies to image boxes without their own
 
@@ -44,7 +50,8 @@ class FilmBox:
     def create(cls, uid: str, ds: Dataset | None, *, film_session_uid: str, image_box_class: str,
                profile: Profile, new_uid: Callable[[], str],
                medium_type: str = "",
-               luts: Mapping[str, PresentationLut] | None = None) -> tuple[FilmBox, list[tuple[Status, str]]]:
+               luts: Mapping[str, PresentationLut] | None = None,
+               annotation_negotiated: bool = False) -> tuple[FilmBox, list[tuple[Status, str]]]:
         """`luts`: the association's Presentation LUTs, None when the printer does not serve the class."""
         what = "Basic Film Box N-CREATE"
         if ds is None:
@@ -56,13 +63,13 @@ class FilmBox:
         attr.required(ds, "ImageDisplayFormat", what)
         display_text = attr.text(ds, "ImageDisplayFormat")
         try:
-            display_format = layout.parse_display_format(display_text)
+            display_format = layout.parse_display_format(display_text, profile.layout_data.display)
         except layout.DisplayFormatError as exc:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"Image Display Format {exc}") from None
-        columns, rows = display_format.columns_rows
-        if columns > fb.max_columns or rows > fb.max_rows:
+        extent = display_format.columns_rows  # None for slide and CUSTOM formats: their data bounds them
+        if extent and (extent[0] > fb.max_columns or extent[1] > fb.max_rows):
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"Image Display Format {display_format} needs {columns} columns x {rows} rows; "
+                             f"Image Display Format {display_format} needs {extent[0]} columns x {extent[1]} rows; "
                              f"this printer prints at most {fb.max_columns} x {fb.max_rows}")
 
         if not attr.has(ds, "ReferencedFilmSessionSequence"):
@@ -100,7 +107,9 @@ class FilmBox:
         if attr.has(ds, "RequestedResolutionID"):
             values["RequestedResolutionID"] = attr.enumerated(ds, "RequestedResolutionID", fb.resolutions)
         if attr.has(ds, "AnnotationDisplayFormatID"):
-            values["AnnotationDisplayFormatID"] = attr.text(ds, "AnnotationDisplayFormatID", max_length=16)
+            values["AnnotationDisplayFormatID"] = attr.text(ds, "AnnotationDisplayFormatID", max_length=16).upper()
+        offers_annotation = annotation_negotiated and bool(profile.layout_data.annotations)
+        annotation_format = _annotation_format(values, profile) if offers_annotation else None
         warnings: list[tuple[Status, str]] = []
         values.update(_presentation(ds, profile, image_box_class, warnings))
         presentation.check_density_order(values)
@@ -109,15 +118,23 @@ class FilmBox:
 
         film_w, film_h = layout.film_size_mm(values["FilmSizeID"], values["FilmOrientation"])
         rects = layout.box_rects(display_format, film_w, film_h, fb.margin_mm, fb.spacing_mm)
+        if not rects:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"Image Display Format {display_format}: no frame fits {values['FilmSizeID']} "
+                             f"{values['FilmOrientation']} film inside its {fb.margin_mm:g} mm margin")
         if min(min(r.width, r.height) for r in rects) < 5.0:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"Image Display Format {display_format} leaves image boxes smaller than 5 mm "
                              f"on {values['FilmSizeID']} film")
 
-        film_box = cls(uid, image_box_class, display_format, values, presentation_lut=lut)
+        film_box = cls(uid, image_box_class, display_format, values, presentation_lut=lut,
+                       annotation_format=annotation_format)
         dpi = fb.resolutions[values["RequestedResolutionID"]]
         film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, _pixel_size(rect, dpi), dpi)
                                 for position, rect in enumerate(rects, start=1)]
+        if annotation_format is not None:
+            film_box.annotation_boxes = [AnnotationBox(new_uid(), position)
+                                         for position in range(1, len(annotation_format.boxes) + 1)]
         return film_box, warnings
 
     def n_set(self, ds: Dataset | None, profile: Profile,
@@ -143,6 +160,9 @@ class FilmBox:
     def image_box(self, uid: str) -> ImageBox | None:
         return next((ib for ib in self.image_boxes if ib.sop_instance_uid == uid), None)
 
+    def annotation_box(self, uid: str) -> AnnotationBox | None:
+        return next((ab for ab in self.annotation_boxes if ab.sop_instance_uid == uid), None)
+
     @property
     def is_empty(self) -> bool:
         return all(ib.pixels is None for ib in self.image_boxes)
@@ -158,6 +178,9 @@ class FilmBox:
         if self.presentation_lut is not None:
             ds.ReferencedPresentationLUTSequence = [_ref(uids.PRESENTATION_LUT, self.presentation_lut.sop_instance_uid)]
         ds.ReferencedImageBoxSequence = [_ref(ib.sop_class_uid, ib.sop_instance_uid) for ib in self.image_boxes]
+        if self.annotation_format is not None:  # -/MC: required when the Annotation Box class was negotiated
+            ds.ReferencedBasicAnnotationBoxSequence = [_ref(ab.sop_class_uid, ab.sop_instance_uid)
+                                                       for ab in self.annotation_boxes]
         return ds
 
     def fit_problems(self, profile: Profile) -> list[tuple[Status, str]]:
@@ -181,6 +204,8 @@ class FilmBox:
         rects = layout.box_rects(self.display_format, width, height, fb.margin_mm, fb.spacing_mm)
         printer_range = (fb.min_density / 100, fb.max_density / 100)
         images = tuple(self._freeze_image(ib, profile) for ib in self.image_boxes)
+        border = _density(v["BorderDensity"], printer_range)
+        empty = _density(v["EmptyImageDensity"], printer_range)
         return Film(
             film_box_uid=self.sop_instance_uid,
             width_mm=width, height_mm=height,
@@ -188,16 +213,27 @@ class FilmBox:
             box_rects=tuple(rects),
             images=images,
             base_density=printer_range[0],
-            border_density=_density(v["BorderDensity"], printer_range),
-            empty_image_density=_density(v["EmptyImageDensity"], printer_range),
+            border_density=border,
+            empty_image_density=empty,
             min_density=v["MinDensity"] / 100, max_density=v["MaxDensity"] / 100,
             illumination=float(v["Illumination"]),
             reflected_ambient_light=0.0 if is_reflective(medium_type) else float(v["ReflectedAmbientLight"]),
             trim_width_mm=fb.trim_width_mm if v.get("Trim") == "YES" else 0.0,
+            trim_density=_contrasting(empty, printer_range),
             icc_profile=v.get("ICCProfile"),
             is_color=self.image_box_class == uids.BASIC_COLOR_IMAGE_BOX,
             attributes={**{k: (len(val) if k == "ICCProfile" else val) for k, val in v.items()},
                         **({"PresentationLUT": self.presentation_lut.summary()} if self.presentation_lut else {})},
+            annotations=self._freeze_annotations(width, height),
+            annotation_density=_contrasting(border, printer_range),
+        )
+
+    def _freeze_annotations(self, width: float, height: float) -> tuple[AnnotationContent, ...]:
+        if self.annotation_format is None:
+            return ()
+        return tuple(
+            AnnotationContent(ab.annotation_position, ab.text, spec.rect(width, height), spec.align, spec.font_mm)
+            for ab, spec in zip(self.annotation_boxes, self.annotation_format.boxes)
         )
 
     def _freeze_image(self, ib: ImageBox, profile: Profile) -> ImageContent | None:
@@ -258,6 +294,24 @@ def _density_term_in_range(ds: Dataset, keyword: str, profile: Profile, warnings
                              f"{attr.describe(keyword)} {value} is outside the printer's range {low}..{high}; using {clamped}"))
             value = str(clamped)
     return value
+
+
+def _annotation_format(values: dict, profile: Profile) -> AnnotationFormat:
+    """The format whose positions become annotation boxes; the printer's first is the default."""
+    offered = profile.layout_data.annotations
+    format_id = values.get("AnnotationDisplayFormatID") or next(iter(offered))
+    if format_id not in offered:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"Annotation Display Format ID {format_id!r} is not offered; offered: {', '.join(offered)}")
+    values["AnnotationDisplayFormatID"] = format_id
+    return offered[format_id]
+
+
+def _contrasting(background: float, printer_range: tuple[float, float]) -> float:
+    """Marks that must stand out (annotations on the border, trim frames on the box around an
+    image): clear film on a dark background, full density on a light one."""
+    low, high = printer_range
+    return low if background >= (low + high) / 2 else high
 
 
 def _density(term: str, printer_range: tuple[float, float]) -> float:

@@ -16,6 +16,7 @@ from pydicom.uid import generate_uid
 
 from printscp import uids
 from printscp.model import presentation_lut
+from printscp.model.annotation_box import AnnotationBox
 from printscp.model.attributes import is_valid_uid
 from printscp.model.film_box import FilmBox
 from printscp.model.film_session import FilmSession
@@ -47,6 +48,7 @@ _OPERATIONS = {
     uids.BASIC_FILM_BOX: {"N-CREATE", "N-SET", "N-ACTION", "N-DELETE"},
     uids.BASIC_GRAYSCALE_IMAGE_BOX: {"N-SET"},
     uids.BASIC_COLOR_IMAGE_BOX: {"N-SET"},
+    uids.BASIC_ANNOTATION_BOX: {"N-SET"},
     uids.PRINTER: {"N-GET"},
     uids.PRESENTATION_LUT: {"N-CREATE", "N-DELETE"},
 }
@@ -54,13 +56,15 @@ _OPERATIONS = {
 
 class Hierarchy:
     def __init__(self, profile: Profile, printer: Printer, submit: Submit, *,
-                 calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid):
+                 calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid,
+                 annotation_negotiated: bool = False):
         self.profile = profile
         self.printer = printer
         self.submit = submit
         self.calling_ae = calling_ae
         self.called_ae = called_ae
         self.new_uid = new_uid
+        self.annotation_negotiated = annotation_negotiated  # film boxes then get annotation boxes (H.4.2.2.1.3)
         self.film_session: FilmSession | None = None
         # Presentation LUTs live beside the film session, not under it: they may be created
         # before it and outlive its deletion (PS3.4 H.4.9.2.1.3).
@@ -132,6 +136,7 @@ class Hierarchy:
         }
 
     def _check_class(self, operation: str, sop_class: str, meta: str) -> None:
+        """A Meta context carries its member classes; an optional class's own context, itself."""
         if sop_class == uids.PRESENTATION_LUT and not self.profile.presentation_lut.supported:
             raise PrintError(Status.NO_SUCH_SOP_CLASS, "this printer does not serve the Presentation LUT SOP Class")
         members = uids.META_MEMBERS.get(meta, frozenset({meta}))
@@ -152,11 +157,11 @@ class Hierarchy:
             for fb in fs.film_boxes:
                 if fb.sop_instance_uid == instance_uid:
                     found = fb
-                found = found or fb.image_box(instance_uid)
+                found = found or fb.image_box(instance_uid) or fb.annotation_box(instance_uid)
         if found is None:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
                              f"no such {uids.name(sop_class)} on this association: {instance_uid}")
-        actual = found.sop_class_uid if isinstance(found, ImageBox) else (
+        actual = found.sop_class_uid if isinstance(found, (ImageBox, AnnotationBox)) else (
             uids.BASIC_FILM_SESSION if isinstance(found, FilmSession) else
             uids.PRESENTATION_LUT if isinstance(found, PresentationLut) else uids.BASIC_FILM_BOX)
         if actual != sop_class:
@@ -179,6 +184,7 @@ class Hierarchy:
         for fb in fs.film_boxes:
             out.add(fb.sop_instance_uid)
             out.update(ib.sop_instance_uid for ib in fb.image_boxes)
+            out.update(ab.sop_instance_uid for ab in fb.annotation_boxes)
         return out
 
     def _luts(self) -> dict[str, PresentationLut] | None:
@@ -224,7 +230,7 @@ class Hierarchy:
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
                                             new_uid=self.new_uid, medium_type=fs.values["MediumType"],
-                                            luts=self._luts())
+                                            luts=self._luts(), annotation_negotiated=self.annotation_negotiated)
         fs.film_boxes.append(film_box)
         return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
 
@@ -237,6 +243,10 @@ class Hierarchy:
         if isinstance(target, FilmBox):
             self._require_last(target, "N-SET")
             return self._outcome(target.n_set(ds, self.profile, self._luts()))
+        if isinstance(target, AnnotationBox):
+            owner = next(fb for fb in self.film_session.film_boxes if fb.annotation_box(instance_uid) is target)
+            self._require_last(owner, "Annotation Box N-SET")
+            return self._outcome(target.n_set(ds))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
         return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut))

@@ -70,6 +70,17 @@ class ImageContent:
 
 
 @dataclass(frozen=True)
+class AnnotationContent:
+    """One annotation box as it is to be printed (an empty text prints nothing)."""
+
+    annotation_position: int
+    text: str
+    rect: Rect  # on the film, mm
+    align: str  # left, center or right
+    font_mm: float
+
+
+@dataclass(frozen=True)
 class Film:
     """One film box as it is to be printed."""
 
@@ -87,9 +98,12 @@ class Film:
     illumination: float
     reflected_ambient_light: float
     trim_width_mm: float  # 0 = no trim box (Trim NO)
+    trim_density: float  # contrasts with the box area around the image
     is_color: bool
     icc_profile: bytes | None  # colour films: the colour space of the image pixels
     attributes: dict  # film box attributes as created and set, for job.json
+    annotations: tuple[AnnotationContent, ...] = ()  # in Annotation Position order
+    annotation_density: float = 0.0  # optical density of annotation text, chosen to contrast with the border
 
     @property
     def is_empty(self) -> bool:

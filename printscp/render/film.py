@@ -49,18 +49,18 @@ def compose(film: Film) -> Image.Image:
 def density_plane(film: Film) -> np.ndarray:
     """Optical density x 1000 of every printer pixel of a grayscale film (uint16).
 
-    Border Density covers the film around and between images, including the part of an
-    image box its image leaves uncovered; Empty Image Density fills boxes without an image.
+    Border Density covers the film around and between the image boxes; Empty Image Density
+    the image box area that holds no image: an empty box, and the part of a box its image
+    leaves uncovered (PS3.3 C.13.3).
     """
     width, height = film_pixels(film)
     plane = np.full((height, width), _od(film.border_density), dtype=np.uint16)
     for rect, image in zip(film.box_rects, film.images):
         box = rect.to_pixels(film.dpi)
-        if image is None:
-            plane[box[1]:box[3], box[0]:box[2]] = _od(film.empty_image_density)
-        else:
+        plane[box[1]:box[3], box[0]:box[2]] = _od(film.empty_image_density)
+        if image is not None:
             placed = _paste(plane, _density_tile(image, film), box)
-            _trim(plane, placed, box, film, _od(_trim_density(film)))
+            _trim(plane, placed, box, film, _od(film.trim_density))
     return plane
 
 
@@ -71,12 +71,11 @@ def _compose_color(film: Film) -> np.ndarray:
     canvas[:] = lut[_od(film.border_density)]
     for rect, image in zip(film.box_rects, film.images):
         box = rect.to_pixels(film.dpi)
-        if image is None:
-            canvas[box[1]:box[3], box[0]:box[2]] = lut[_od(film.empty_image_density)]
-        else:
+        canvas[box[1]:box[3], box[0]:box[2]] = lut[_od(film.empty_image_density)]
+        if image is not None:
             rgb = _resized(image.pixels, image, "RGB")
             placed = _paste(canvas, 255 - rgb if image.polarity == "REVERSE" else rgb, box)
-            _trim(canvas, placed, box, film, lut[_od(_trim_density(film))])
+            _trim(canvas, placed, box, film, lut[_od(film.trim_density)])
     return canvas
 
 
@@ -87,12 +86,6 @@ def _paste(canvas: np.ndarray, tile: np.ndarray, box) -> tuple[int, int, int, in
     y = top + (bottom - top - tile.shape[0]) // 2
     canvas[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
     return x, y, x + tile.shape[1], y + tile.shape[0]
-
-
-def _trim_density(film: Film) -> float:
-    """The trim line contrasts with the border: film base on dark borders, full density on light."""
-    middle = (film.base_density + film.max_density) / 2
-    return film.base_density if film.border_density > middle else film.max_density
 
 
 def _trim(canvas: np.ndarray, placed, box, film: Film, value) -> None:

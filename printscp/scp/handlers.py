@@ -82,6 +82,7 @@ class PrintHandlers:
                     self.profile, self.printer, self.submit,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
+                    annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
                 )
                 self._hierarchies[key] = hierarchy
             return hierarchy
@@ -143,7 +144,9 @@ class PrintHandlers:
             return int(status), ds
         rsp = Dataset()
         rsp.Status = int(status)
-        comment = response.comment
+        # LO has no backslash (it separates values: the peer would see only the text before it), so
+        # CUSTOM\2 or STANDARD\2,3 in a comment go out as CUSTOM/2 and STANDARD/2,3.
+        comment = response.comment.replace("\\", "/")
         rsp.ErrorComment = comment if len(comment) <= ERROR_COMMENT_MAX else comment[: ERROR_COMMENT_MAX - 3] + "..."
         if response.attribute_identifiers:
             rsp.AttributeIdentifierList = response.attribute_identifiers
@@ -160,6 +163,10 @@ def _decode(read):
         return ds, None
     except Exception as exc:
         return None, Response(Status.PROCESSING_FAILURE, f"the data set could not be decoded: {exc}")
+
+
+def _negotiated(assoc, abstract_syntax: str) -> bool:
+    return any(str(cx.abstract_syntax) == abstract_syntax for cx in assoc.accepted_contexts)
 
 
 def _meta(event) -> str:

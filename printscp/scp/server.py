@@ -63,6 +63,8 @@ class PrintServer:
         if self.profile.presentation_lut.supported:
             # Its own context, never part of a Meta SOP Class (PS3.4 H.3.3.2).
             ae.add_supported_context(uids.PRESENTATION_LUT, TRANSFER_SYNTAXES)
+        if self.profile.film_box.annotation_formats:  # an optional class, negotiated on its own (H.3.3.2)
+            ae.add_supported_context(uids.BASIC_ANNOTATION_BOX, TRANSFER_SYNTAXES)
         ae.add_supported_context(uids.VERIFICATION, TRANSFER_SYNTAXES)
         return ae
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from printscp.model.print_request import Film, PrintRequest
+from printscp.render.annotations import burn, labels
 from printscp.render.film import compose
 from printscp.render.writers import to_srgb, write_pdf, write_png
 
@@ -92,10 +93,11 @@ def _render(request: PrintRequest, folder: Path) -> list[Path]:
     for number, film in enumerate(request.films, start=1):
         image = compose(film)
         path = folder / f"film-{number:03d}.png"
-        write_png(image, path, film.dpi, film.icc_profile)
+        write_png(burn(image, film), path, film.dpi, film.icc_profile)  # the PDF gets the labels as text instead
         images.append((to_srgb(image, film.icc_profile), film))
         paths.append(path)
-    pages = [(images[i][0], images[i][1].width_mm, images[i][1].height_mm) for i in delivery_order(request)]
+    pages = [(image, film.width_mm, film.height_mm, labels(film))
+             for image, film in (images[i] for i in delivery_order(request))]
     pdf = folder / "job.pdf"
     write_pdf(pages, pdf, title=f"printscp job {folder.name}")
     return paths + [pdf]
@@ -109,6 +111,9 @@ def _film_record(number: int, film: Film) -> dict:
         "dpi": film.dpi,
         "attributes": film.attributes,
         "image_boxes": [image.attributes if image else None for image in film.images],
+        "annotation_boxes": [{"AnnotationPosition": a.annotation_position, "TextString": a.text,
+                              "rect_mm": [round(v, 2) for v in (a.rect.x, a.rect.y, a.rect.width, a.rect.height)]}
+                             for a in film.annotations],
     }
 
 

@@ -75,3 +75,27 @@ def test_something_that_is_not_an_icc_profile_is_refused(printer):
         (_, _), fs_uid = scu.create_film_session()
         (status, _), _ = scu.create_film_box(fs_uid, ICCProfile=b"\x00" * 200)
         assert int(status.Status) == 0x0106 and "ICC Profile" in status.ErrorComment
+
+
+def test_magnification_none_prints_one_printer_pixel_per_image_pixel(printer):
+    image = gray_pixels(40, 60, 3000)
+    folder, job = print_one(printer, [image], film_box_attrs={**EIGHT_BY_TEN, "MagnificationType": "NONE"})
+    film = film_array(folder)
+    (rect,) = box_rects_px(job["films"][0])
+    left, top, right, bottom = content_extent(film, rect, background=int(film[5, 5]))
+    assert (right - left, bottom - top) == (60, 40)
+    assert abs((left + right) / 2 - (rect[0] + rect[2]) / 2) <= 1  # centred
+
+
+def test_cubic_magnification_differs_from_bilinear(printer):
+    step = gray_pixels(8, 8, 1000)
+    step[:, 4:] = 3000
+    rows = {}
+    for magnification in ("BILINEAR", "CUBIC"):
+        folder, job = print_one(printer, [step], film_box_attrs={**EIGHT_BY_TEN, "MagnificationType": magnification,
+                                                                 "SmoothingType": "MEDIUM"})
+        film = film_array(folder).astype(int)
+        (rect,) = box_rects_px(job["films"][0])
+        rows[magnification] = film[(rect[1] + rect[3]) // 2, rect[0]:rect[2]]
+    assert not np.array_equal(rows["BILINEAR"], rows["CUBIC"])
+    assert rows["CUBIC"].max() > rows["BILINEAR"].max()  # bicubic overshoots at the edge, bilinear cannot

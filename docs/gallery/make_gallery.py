@@ -19,7 +19,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from printscp import profile as profiles  # noqa: E402
 from printscp.scp.server import PrintServer, Settings  # noqa: E402
-from scu import COLOR_META, GRAY_META, associate, image_item  # noqa: E402
+from pydicom import Dataset  # noqa: E402
+from pydicom.uid import generate_uid  # noqa: E402
+
+from scu import (ANNOTATION_BOX, COLOR_META, FILM_BOX, GRAY_META, PRESENTATION_LUT, associate,  # noqa: E402
+                 image_item, status_of)
 
 OUT = Path(__file__).resolve().parent
 PREVIEW_HEIGHT = 560
@@ -75,6 +79,53 @@ def films():
            {"FilmSizeID": "A4", "BorderDensity": "WHITE"}, {}, "colour on A4 paper")
 
 
+def special_films():
+    """Films that need the optional classes: (name, caption, function(scu) -> statuses)."""
+    wedge, head = step_wedge(), phantom()
+
+    def with_lut(shape):
+        def run(scu):
+            lut = Dataset()
+            lut.PresentationLUTShape = shape
+            lut_uid = generate_uid()
+            assert status_of(scu.assoc.send_n_create(lut, PRESENTATION_LUT, lut_uid)) == 0
+            ref = Dataset()
+            ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = PRESENTATION_LUT, lut_uid
+            return scu.print_film([image_item(wedge), image_item(head)], r"STANDARD\1,2",
+                                  film_box_attrs={"FilmSizeID": "8INX10IN", "ReferencedPresentationLUTSequence": [ref]})
+        return run
+
+    def annotated(scu):
+        (_, _), fs_uid = scu.create_film_session()
+        result, fb_uid = scu.create_film_box(fs_uid, r"CUSTOM\1", FilmSizeID="14INX17IN",
+                                             AnnotationDisplayFormatID="TOP_BOTTOM")
+        for position, uid in enumerate(scu.image_box_uids(result), start=1):
+            scu.set_image_box(uid, position, image_item(head if position == 1 else wedge))
+        texts = ["TEST^PATIENT  ID 0001  CT HEAD", "printscp gallery: CUSTOM 1, TOP_BOTTOM annotation"]
+        for position, item in enumerate(result[1].ReferencedBasicAnnotationBoxSequence, start=1):
+            ds = Dataset()
+            ds.AnnotationPosition, ds.TextString = position, texts[position - 1]
+            assert status_of(scu.assoc.send_n_set(ds, ANNOTATION_BOX, item.ReferencedSOPInstanceUID)) == 0
+        statuses = {"image_boxes": [], "print": status_of(scu.print_film_box(fb_uid))}
+        scu.delete(FILM_BOX, fb_uid)
+        return statuses
+
+    def slides(scu):
+        return scu.print_film([image_item(phantom(64))] * 32, "SLIDE", film_box_attrs={"FilmSizeID": "8INX10IN"})
+
+    yield "plut-identity", "Presentation LUT IDENTITY", with_lut("IDENTITY")
+    yield "plut-lin-od", "Presentation LUT LIN OD: densities linear in the input", with_lut("LIN OD")
+    yield "custom-1-annotated", "CUSTOM\\1 with TOP_BOTTOM annotation (searchable in the PDF)", annotated
+    yield "slide", "SLIDE: 36 x 24 mm frames on 8x10 in film", slides
+
+
+def _keep(server, name: str) -> None:
+    assert server.spooler.wait_idle(120), "rendering did not finish"
+    film = Image.open(server.spooler.finished[-1] / "film-001.png")
+    film.thumbnail((10_000, PREVIEW_HEIGHT), Image.Resampling.LANCZOS)
+    film.save(OUT / f"{name}.png", optimize=True)
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         server = PrintServer(profiles.load(), Settings("PRINTSCP", "127.0.0.1", 0, Path(tmp)))
@@ -87,13 +138,14 @@ def main() -> int:
                     items = [None if im is None else image_item(im) for im in images]
                     statuses = scu.print_film(items, fmt, session_attrs=session, film_box_attrs=fb_attrs,
                                               image_attrs=ib_attrs)
-                assert server.spooler.wait_idle(120), "rendering did not finish"
-                folder = server.spooler.finished[-1]
-                film = Image.open(folder / "film-001.png")
-                film.thumbnail((10_000, PREVIEW_HEIGHT), Image.Resampling.LANCZOS)
-                film.save(OUT / f"{name}.png", optimize=True)
+                _keep(server, name)
                 status = ", ".join(f"0x{s:04X}" for s in statuses["image_boxes"] if s) or "all 0x0000"
                 lines.append(f"{name}: {caption} (image box statuses: {status}, print 0x{statuses['print']:04X})")
+            for name, caption, run in special_films():
+                with associate(server.port, [GRAY_META, PRESENTATION_LUT, ANNOTATION_BOX]) as scu:
+                    statuses = run(scu)
+                _keep(server, name)
+                lines.append(f"{name}: {caption} (print 0x{statuses['print']:04X})")
             print("\n".join(lines))
         finally:
             server.stop()

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import tomllib
 from pathlib import Path
 
 from printscp import __version__
@@ -16,7 +17,7 @@ from printscp import profile as profiles
 def _serve(args: argparse.Namespace) -> int:
     from pynetdicom import debug_logger
 
-    from printscp.scp.server import PrintServer, Settings
+    from printscp.scp.server import PrintServer
 
     level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname).1s %(name)s: %(message)s")
@@ -25,12 +26,11 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         logging.getLogger("pynetdicom").setLevel(logging.WARNING if not args.verbose else logging.INFO)
     try:
-        printer_profile = profiles.load(args.profile)
-    except profiles.ProfileError as exc:
+        printers, default_ae, settings = _printers(args)
+        server = PrintServer(None, settings, printers=printers, default_ae=default_ae)
+    except (profiles.ProfileError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
         print(f"printscp: {exc}", file=sys.stderr)
         return 2
-
-    server = PrintServer(printer_profile, Settings(args.ae_title, args.host, args.port, Path(args.output)))
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -44,11 +44,47 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"printscp: cannot listen on {args.host or '*'}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    print(f"printscp: {args.ae_title} listening on port {server.port} "
-          f"(profile {printer_profile.name}, output {Path(args.output).resolve()})", flush=True)
+    names = ", ".join(f"{ae} ({p.profile.name})" for ae, p in server.printers.items())
+    print(f"printscp: {names} listening on port {server.port} (output {settings.output.resolve()})", flush=True)
     stop.wait()
     server.stop()
     return 0
+
+
+def _printers(args: argparse.Namespace):
+    """(AE title -> profile, default AE, Settings) from --config, --printer or the single-printer options."""
+    from printscp.scp.server import Settings
+
+    port, output, host = args.port, args.output, args.host
+    entries: list[tuple[str, str]] = []
+    default_ae = args.default_printer or "auto"
+    if args.config:
+        config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
+        unknown = set(config) - {"port", "host", "output", "default", "printer"}
+        if unknown:
+            raise ValueError(f"{args.config}: unknown key(s) {', '.join(sorted(unknown))}; "
+                             "known: port, host, output, default, [[printer]]")
+        port, host, output = config.get("port", port), config.get("host", host), config.get("output", output)
+        default_ae = config.get("default", default_ae)
+        for n, item in enumerate(config.get("printer", []), start=1):
+            if set(item) != {"ae_title", "profile"}:
+                raise ValueError(f"{args.config}: [[printer]] #{n} needs exactly ae_title and profile")
+            entries.append((item["ae_title"], item["profile"]))
+    for spec in args.printer or []:
+        ae, sep, name = spec.partition("=")
+        if not sep or not ae or not name:
+            raise ValueError(f"--printer {spec!r}: use AE_TITLE=PROFILE, e.g. CT_FILM=default")
+        entries.append((ae, name))
+    if not entries:
+        entries = [(args.ae_title, args.profile)]
+    printers: dict[str, profiles.Profile] = {}
+    for ae, name in entries:
+        if len(ae) > 16:
+            raise ValueError(f"AE title {ae!r} is longer than 16 characters")
+        if ae in printers:
+            raise ValueError(f"AE title {ae!r} names two printers")
+        printers[ae] = profiles.load(name)
+    return printers, default_ae, Settings(entries[0][0], host, port, Path(output))
 
 
 def _load(name_or_path: str) -> profiles.Profile | None:
@@ -116,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--output", default="output", help="directory for the print jobs (default output/)")
     serve.add_argument("--profile", default=profiles.DEFAULT_PROFILE,
                        help=f"printer profile: a name in layouts/ or a TOML path (default {profiles.DEFAULT_PROFILE})")
+    serve.add_argument("--printer", action="append", metavar="AE=PROFILE",
+                       help="one printer per called AE title on the same port (repeatable); "
+                            "replaces --ae-title/--profile")
+    serve.add_argument("--default-printer", metavar="AE",
+                       help="the printer that answers called AE titles naming none; without it they are rejected")
+    serve.add_argument("--config", metavar="FILE",
+                       help="TOML: port, host, output, default and [[printer]] tables with ae_title and profile")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
     serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
     serve.set_defaults(func=_serve)

@@ -22,6 +22,7 @@ DEFAULT_PROFILE = "default"
 
 ENUMS = {
     "meta_sop_classes": {"grayscale", "color"},
+    "transfer_syntaxes": {"explicit", "implicit"},
     "film_session_printing": {"collated", "uncollated", "unsupported"},
     "magnification_types": {"REPLICATE", "BILINEAR", "CUBIC", "NONE"},
     "decimate_crop_default": {"DECIMATE", "CROP", "FAIL"},
@@ -57,6 +58,9 @@ class PrinterIdentity:
 @dataclass(frozen=True)
 class AssociationSettings:
     meta_sop_classes: tuple[str, ...] = ("grayscale",)
+    transfer_syntaxes: tuple[str, ...] = ("explicit", "implicit")  # in order of preference
+    accept_member_classes: bool = False  # Film Session, Film Box, Image Box, Printer as own contexts
+    check_called_ae: bool = False  # a lone printer refuses other called AE titles
     max_associations: int = 10
     max_pdu_size: int = 1048576
 
@@ -238,6 +242,7 @@ def _check_consistency(p: Profile, where: str) -> None:
             raise ProfileError(f"{where}: {key}: {problem}")
 
     need(bool(p.association.meta_sop_classes), "[association] meta_sop_classes", "must list at least one")
+    need(bool(p.association.transfer_syntaxes), "[association] transfer_syntaxes", "must list at least one")
     need(1 <= p.association.max_associations <= 1000, "[association] max_associations", "must be 1..1000")
     need(4096 <= p.association.max_pdu_size <= 16 * 1024 * 1024 or p.association.max_pdu_size == 0,
          "[association] max_pdu_size", "must be 0 (unlimited) or 4096..16777216")

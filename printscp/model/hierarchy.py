@@ -225,14 +225,21 @@ class Hierarchy:
             raise PrintError(Status.FILM_BOX_NOT_PRINTED,
                              "the last film box has not been printed and this printer cannot print at film-session "
                              f"level; N-ACTION or N-DELETE it before creating another: {last.sop_instance_uid}")
-        image_box_class = (uids.BASIC_COLOR_IMAGE_BOX if meta == uids.BASIC_COLOR_PRINT_META
-                           else uids.BASIC_GRAYSCALE_IMAGE_BOX)
+        image_box_class = self._image_box_class(meta)
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
                                             new_uid=self.new_uid, medium_type=fs.values["MediumType"],
                                             luts=self._luts(), annotation_negotiated=self.annotation_negotiated)
         fs.film_boxes.append(film_box)
         return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
+
+    def _image_box_class(self, meta: str) -> str:
+        """The Meta SOP Class decides; on a (non-standard) Film Box context of its own, the
+        printer's only kind, or grayscale when it has both."""
+        if meta in uids.META_MEMBERS:
+            return uids.BASIC_COLOR_IMAGE_BOX if meta == uids.BASIC_COLOR_PRINT_META else uids.BASIC_GRAYSCALE_IMAGE_BOX
+        only_color = tuple(self.profile.association.meta_sop_classes) == ("color",)
+        return uids.BASIC_COLOR_IMAGE_BOX if only_color else uids.BASIC_GRAYSCALE_IMAGE_BOX
 
     # ---- N-SET ------------------------------------------------------------------------------
 

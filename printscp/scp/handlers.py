@@ -7,6 +7,7 @@ obey pynetdicom's return conventions (reference §7.3).
 
 from __future__ import annotations
 
+import copy
 import logging
 import socket
 import threading
@@ -16,8 +17,6 @@ from pynetdicom import evt
 
 from printscp import uids
 from printscp.model.hierarchy import Hierarchy, Response
-from printscp.model.printer import Printer
-from printscp.profile import Profile
 from printscp.status import Status
 
 log = logging.getLogger("printscp.scp")
@@ -29,18 +28,22 @@ DUL_LOOP_DELAY = 0.0001
 
 
 class PrintHandlers:
-    """Owns the per-association hierarchies of one emulated printer."""
+    """Routes each association to its printer and owns the per-association hierarchies.
 
-    def __init__(self, profile: Profile, printer: Printer, submit):
-        self.profile = profile
-        self.printer = printer
-        self.submit = submit
+    `route(called_ae)` returns the emulated printer (profile, Printer, spool) for a
+    called AE title, or None when no printer answers to it.
+    """
+
+    def __init__(self, route):
+        self.route = route
+        self._routes: dict[int, object] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
         self._lock = threading.Lock()
 
     def bindings(self) -> list:
         return [
             (evt.EVT_CONN_OPEN, self.on_connection),
+            (evt.EVT_REQUESTED, self.on_requested),
             (evt.EVT_N_CREATE, self.on_n_create),
             (evt.EVT_N_SET, self.on_n_set),
             (evt.EVT_N_GET, self.on_n_get),
@@ -66,8 +69,28 @@ class PrintHandlers:
         except (AttributeError, OSError) as exc:
             log.warning("could not set TCP_NODELAY: %s", exc)
 
+    def on_requested(self, event) -> None:
+        """Before negotiation: the called AE title picks the printer, whose contexts apply.
+
+        An unknown title keeps the server's own acceptor title, so pynetdicom's called-AE
+        check rejects the association (A-ASSOCIATE-RJ, reason 7) the standard way.
+        """
+        assoc = event.assoc
+        called = _called_ae(assoc)
+        printer = self.route(called)
+        if printer is None:
+            log.warning("%s called %r, which is no printer here: rejecting the association",
+                        _ae(assoc.requestor.primitive.calling_ae_title), called)
+            return
+        assoc.acceptor.ae_title = called
+        assoc.acceptor.supported_contexts = copy.deepcopy(printer.contexts)
+        assoc.acceptor.maximum_length = printer.profile.association.max_pdu_size
+        with self._lock:
+            self._routes[id(assoc)] = printer
+
     def on_association_end(self, event) -> None:
         with self._lock:
+            self._routes.pop(id(event.assoc), None)
             hierarchy = self._hierarchies.pop(id(event.assoc), None)
         if hierarchy is not None:
             hierarchy.close()
@@ -78,8 +101,9 @@ class PrintHandlers:
         with self._lock:
             hierarchy = self._hierarchies.get(key)
             if hierarchy is None:
+                printer = self._routes[key]
                 hierarchy = Hierarchy(
-                    self.profile, self.printer, self.submit,
+                    printer.profile, printer.printer, printer.spooler.submit,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),

@@ -1,13 +1,21 @@
-"""The network face of one emulated printer: a pynetdicom AE with the contexts its profile allows."""
+"""The network face: one listening port, one or more emulated printers chosen by called AE title.
+
+pynetdicom negotiates presentation contexts per AE, but printers differ in what they
+accept (colour, Presentation LUT, transfer syntaxes). An EVT_REQUESTED handler therefore
+picks the printer from the A-ASSOCIATE-RQ's called AE title before negotiation and gives
+the association that printer's contexts; an unknown title is left to pynetdicom's own
+called-AE check, which rejects it with "called AE title not recognised".
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
-from pynetdicom import AE
+from pynetdicom import AE, build_context
+from pynetdicom.presentation import PresentationContext
 from pynetdicom.service_class_n import PrintManagementServiceClass
 from pynetdicom.sop_class import register_uid, uid_to_service_class
 
@@ -19,9 +27,13 @@ from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
 
-# Explicit VR first: pynetdicom picks the first of ours that the SCU also proposed.
-TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+# The printer's preference order: pynetdicom picks the first of ours the SCU also proposed.
+TRANSFER_SYNTAXES = {"explicit": ExplicitVRLittleEndian, "implicit": ImplicitVRLittleEndian}
 META_UIDS = {"grayscale": uids.BASIC_GRAYSCALE_PRINT_META, "color": uids.BASIC_COLOR_PRINT_META}
+MEMBER_CLASSES = {
+    "grayscale": (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.PRINTER),
+    "color": (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_COLOR_IMAGE_BOX, uids.PRINTER),
+}
 
 
 def _register_retired_print_classes() -> None:
@@ -32,6 +44,21 @@ def _register_retired_print_classes() -> None:
             register_uid(uid, keyword, PrintManagementServiceClass)
 
 
+def supported_contexts(profile: Profile) -> list[PresentationContext]:
+    """What this printer accepts at association time, all from its profile."""
+    syntaxes = [TRANSFER_SYNTAXES[name] for name in profile.association.transfer_syntaxes]
+    abstract = [META_UIDS[name] for name in profile.association.meta_sop_classes]
+    if profile.association.accept_member_classes:  # non-standard, some old SCUs need it (fo-dicom #667)
+        for name in profile.association.meta_sop_classes:
+            abstract += [uid for uid in MEMBER_CLASSES[name] if uid not in abstract]
+    if profile.presentation_lut.supported:  # optional classes have contexts of their own (H.3.3.2)
+        abstract.append(uids.PRESENTATION_LUT)
+    if profile.film_box.annotation_formats:
+        abstract.append(uids.BASIC_ANNOTATION_BOX)
+    abstract.append(uids.VERIFICATION)
+    return [build_context(uid, syntaxes) for uid in abstract]
+
+
 @dataclass
 class Settings:
     ae_title: str = "PRINTSCP"
@@ -40,32 +67,73 @@ class Settings:
     output: Path = Path("output")
 
 
-class PrintServer:
-    """A running printer: AE + spool. `start()` returns once the port is listening."""
+@dataclass
+class EmulatedPrinter:
+    """One printer on the port: its title, profile, status and print queue."""
 
-    def __init__(self, profile: Profile, settings: Settings):
-        self.profile = profile
+    ae_title: str
+    profile: Profile
+    spooler: Spooler
+    printer: Printer = field(init=False)
+    contexts: list[PresentationContext] = field(init=False)
+
+    def __post_init__(self):
+        self.printer = Printer(self.profile)
+        self.contexts = supported_contexts(self.profile)
+
+
+class PrintServer:
+    """printscp on one port. `start()` returns once the port is listening.
+
+    `printers` maps AE titles to profiles; without it the server is one printer, titled
+    `settings.ae_title`, with `profile`. `default_ae` serves called titles that name no
+    printer; None rejects them. With several printers each writes under output/<AE title>/.
+    """
+
+    def __init__(self, profile: Profile | None, settings: Settings, *,
+                 printers: dict[str, Profile] | None = None, default_ae: str | None = "auto"):
         self.settings = settings
-        self.spooler = Spooler(settings.output, queue_size=profile.spool.queue_size)
-        self.printer = Printer(profile)
-        self.handlers = PrintHandlers(profile, self.printer, self.spooler.submit)
+        setups = printers or {settings.ae_title: profile}
+        several = len(setups) > 1
+        self.printers = {
+            ae: EmulatedPrinter(ae, p, Spooler(settings.output / ae if several else settings.output,
+                                               queue_size=p.spool.queue_size))
+            for ae, p in setups.items()
+        }
+        first = next(iter(self.printers.values()))
+        if default_ae == "auto":  # one printer: it answers any title unless its profile checks it
+            default_ae = None if several or first.profile.association.check_called_ae else first.ae_title
+        if default_ae is not None and default_ae not in self.printers:
+            raise ValueError(f"default printer {default_ae!r} is not one of {', '.join(self.printers)}")
+        self.default_ae = default_ae
+        self.handlers = PrintHandlers(self.route)
         self.ae = self._build_ae()
         self._server = None
+
+    # The first printer, for single-printer callers (tests, the CLI's summary line).
+    @property
+    def profile(self) -> Profile:
+        return next(iter(self.printers.values())).profile
+
+    @property
+    def spooler(self) -> Spooler:
+        return next(iter(self.printers.values())).spooler
+
+    @property
+    def printer(self) -> Printer:
+        return next(iter(self.printers.values())).printer
+
+    def route(self, called_ae: str) -> EmulatedPrinter | None:
+        return self.printers.get(called_ae.strip()) or self.printers.get(self.default_ae or "")
 
     def _build_ae(self) -> AE:
         _register_retired_print_classes()
         ae = AE(ae_title=self.settings.ae_title)
-        ae.maximum_pdu_size = self.profile.association.max_pdu_size
-        ae.maximum_associations = self.profile.association.max_associations
-        ae.require_called_aet = False
-        for name in self.profile.association.meta_sop_classes:
-            ae.add_supported_context(META_UIDS[name], TRANSFER_SYNTAXES)
-        if self.profile.presentation_lut.supported:
-            # Its own context, never part of a Meta SOP Class (PS3.4 H.3.3.2).
-            ae.add_supported_context(uids.PRESENTATION_LUT, TRANSFER_SYNTAXES)
-        if self.profile.film_box.annotation_formats:  # an optional class, negotiated on its own (H.3.3.2)
-            ae.add_supported_context(uids.BASIC_ANNOTATION_BOX, TRANSFER_SYNTAXES)
-        ae.add_supported_context(uids.VERIFICATION, TRANSFER_SYNTAXES)
+        profiles = [p.profile for p in self.printers.values()]
+        ae.maximum_pdu_size = max(p.association.max_pdu_size for p in profiles)
+        ae.maximum_associations = max(p.association.max_associations for p in profiles)
+        ae.require_called_aet = True  # the router sets the acceptor title of every known printer
+        ae.supported_contexts = next(iter(self.printers.values())).contexts
         return ae
 
     @property
@@ -75,9 +143,11 @@ class PrintServer:
     def start(self) -> None:
         address = (self.settings.host, self.settings.port)
         self._server = self.ae.start_server(address, block=False, evt_handlers=self.handlers.bindings())
-        log.info("printscp %s listening on %s:%d with profile %s (%s), output %s",
-                 self.settings.ae_title, self.settings.host or "*", self.port, self.profile.name,
-                 self.profile.profile.description or "no description", self.settings.output.resolve())
+        for p in self.printers.values():
+            log.info("printer %s: profile %s (%s), output %s", p.ae_title, p.profile.name,
+                     p.profile.profile.description or "no description", p.spooler.output_dir.resolve())
+        log.info("printscp listening on %s:%d; unknown called AE titles %s", self.settings.host or "*", self.port,
+                 f"go to {self.default_ae}" if self.default_ae else "are rejected")
 
     def stop(self, drain_timeout: float = 120.0) -> None:
         """Stop accepting, end open associations, then finish (or record) queued jobs."""
@@ -85,5 +155,6 @@ class PrintServer:
             self._server.shutdown()
             self._server = None
         self.ae.shutdown()
-        self.spooler.close(timeout=drain_timeout)
+        for p in self.printers.values():
+            p.spooler.close(timeout=drain_timeout)
         log.info("printscp stopped")

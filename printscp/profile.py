@@ -125,6 +125,14 @@ class PresentationLutSettings:
 
 
 @dataclass(frozen=True)
+class Quirks:
+    """Deviations some real printers show, for testing how an SCU copes."""
+
+    n_create_omit_affected_sop_class_uid: bool = False  # DCMTK's OmitSOPClassUIDFromCreateResponse
+    n_create_minimal_attribute_list: bool = False  # only the assigned UID and the box references
+
+
+@dataclass(frozen=True)
 class SpoolSettings:
     queue_size: int = 32
 
@@ -141,6 +149,7 @@ class Profile:
     image_box: ImageBoxSettings = ImageBoxSettings()
     presentation_lut: PresentationLutSettings = PresentationLutSettings()
     spool: SpoolSettings = SpoolSettings()
+    quirks: Quirks = Quirks()
     layout_data: formats.Catalog = formats.Catalog()  # the data-defined layouts offered, resolved at load
 
     @property

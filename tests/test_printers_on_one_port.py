@@ -117,3 +117,26 @@ def test_a_config_file_with_a_bad_key_is_refused(tmp_path):
     out = subprocess.run([sys.executable, "-m", "printscp", "serve", "--config", str(config)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "unknown key(s) printerz" in out.stderr
+
+
+def test_n_create_quirks_leave_out_the_class_uid_and_the_attributes(start_printer):
+    p = start_printer(profile_with(quirks={"n_create_omit_affected_sop_class_uid": True,
+                                           "n_create_minimal_attribute_list": True}))
+    commands = []
+    from pynetdicom import evt
+
+    ae = make_ae([GRAY_META])
+    assoc = ae.associate("127.0.0.1", p.port, ae_title="PRINTSCP", evt_handlers=[
+        (evt.EVT_DIMSE_RECV, lambda event: commands.append(event.message.command_set))])
+    try:
+        from scu import PrintSCU
+        scu = PrintSCU(assoc)
+        (status, attrs), fs_uid = scu.create_film_session(uid=None)
+        assert status.Status == 0 and not attrs  # no attribute list
+        assert "AffectedSOPClassUID" not in commands[-1] and commands[-1].AffectedSOPInstanceUID
+        result, _ = scu.create_film_box(str(commands[-1].AffectedSOPInstanceUID), r"STANDARD\2,1")
+        assert [e.keyword for e in result[1]] == ["ReferencedImageBoxSequence"]
+        assert len(result[1].ReferencedImageBoxSequence) == 2
+    finally:
+        assoc.release()
+        ae.shutdown()

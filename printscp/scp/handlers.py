@@ -22,6 +22,10 @@ from printscp.status import Status
 log = logging.getLogger("printscp.scp")
 
 ERROR_COMMENT_MAX = 64  # Error Comment is LO
+# What a minimal N-CREATE answer keeps: the assigned UID and the references an SCU cannot do without.
+MINIMAL_N_CREATE_ATTRIBUTES = {
+    "AffectedSOPInstanceUID", "ReferencedImageBoxSequence", "ReferencedBasicAnnotationBoxSequence",
+}
 # pynetdicom's DUL reactor sleeps 1 ms whenever it finds nothing to do, which adds up to
 # three such naps to every request/response pair; 0.1 ms keeps idle CPU negligible.
 DUL_LOOP_DELAY = 0.0001
@@ -119,7 +123,8 @@ class PrintHandlers:
         response = failed or self._hierarchy(event).n_create(
             str(req.AffectedSOPClassUID), _uid(req.AffectedSOPInstanceUID), ds,
             meta=_meta(event), message_id=event.message_id)
-        return self._status(event, response, n_create=req.AffectedSOPInstanceUID is None)
+        status, ds = self._status(event, response, n_create=req.AffectedSOPInstanceUID is None)
+        return self._quirks(event, status, ds)
 
     def on_n_set(self, event):
         req = event.request
@@ -153,6 +158,20 @@ class PrintHandlers:
         return status
 
     # ---- responses ---------------------------------------------------------------------------
+
+    def _quirks(self, event, status, ds):
+        """N-CREATE answers some real printers give (profile [quirks]), to test an SCU's robustness."""
+        quirks = self._routes[id(event.assoc)].profile.quirks
+        if quirks.n_create_minimal_attribute_list and ds is not None:
+            for elem in list(ds):
+                if elem.keyword not in MINIMAL_N_CREATE_ATTRIBUTES:
+                    del ds[elem.tag]
+        if quirks.n_create_omit_affected_sop_class_uid:
+            if not isinstance(status, Dataset):
+                code, status = status, Dataset()
+                status.Status = code
+            status.AffectedSOPClassUID = ""  # pynetdicom leaves an empty UID out of the response
+        return status, ds
 
     def _status(self, event, response: Response, n_create: bool = False):
         """(status, dataset) as pynetdicom wants them, N-CREATE UID rules included (§7.3)."""

@@ -77,9 +77,10 @@ def statement(p: Profile) -> str:
         ("Film Box", "Empty Image Density (2010,0110)", f"`BLACK`, `WHITE`, {fb.min_density}…{fb.max_density}",
          f"`{fb.empty_image_density}`", "0x0106; out of range clamped, 0x0116"),
         ("Film Box, Image Box", "Min Density (2010,0120)", f"{fb.min_density}…{fb.max_density}",
-         str(fb.min_density), "clamped, B605; ≥ Max Density 0x0106"),
+         str(fb.min_density if fb.default_min_density is None else fb.default_min_density),
+         "clamped, B605; ≥ Max Density 0x0106"),
         ("Film Box, Image Box", "Max Density (2010,0130)", f"{fb.min_density}…{fb.max_density}",
-         str(fb.max_density), "clamped, B605"),
+         str(fb.max_density if fb.default_max_density is None else fb.default_max_density), "clamped, B605"),
         ("Film Box", "Trim (2010,0140)", _values(["YES", "NO"]) if fb.trim else "not supported",
          "`NO`" if fb.trim else "—", "0x0106" if fb.trim else "0x0105"),
         ("Film Box, Image Box", "Configuration Information (2010,0150)",
@@ -109,7 +110,7 @@ def statement(p: Profile) -> str:
     add("| Film Size ID | mm (portrait) | " + " | ".join(f"{rid} px" for rid in fb.resolutions) + " |")
     add("|---|---|" + "---|" * len(fb.resolutions))
     for size in fb.film_sizes:
-        w, h = layout.FILM_SIZES_MM[size]
+        w, h = p.film_size_mm(size, "PORTRAIT")
         pixels = [f"{round(w / 25.4 * dpi)} × {round(h / 25.4 * dpi)}" for dpi in fb.resolutions.values()]
         add(f"| `{size}` | {w} × {h} | " + " | ".join(pixels) + " |")
     add(f"\nImage boxes fill the film inside a {fb.margin_mm} mm margin, {fb.spacing_mm} mm apart.\n")

@@ -156,8 +156,10 @@ def _parse_data_defined(value: str, kind: str, sep: str, rest: str, layouts: Map
     return DisplayFormat(kind, counts, layouts[name])
 
 
-def film_size_mm(film_size_id: str, orientation: str) -> tuple[float, float]:
-    width, height = FILM_SIZES_MM[film_size_id]
+def film_size_mm(film_size_id: str, orientation: str,
+                 extra: dict[str, tuple[float, float]] | None = None) -> tuple[float, float]:
+    """Width, height in mm; `extra` holds a printer's own Film Size IDs (they are Defined Terms)."""
+    width, height = (extra or {}).get(film_size_id) or FILM_SIZES_MM[film_size_id]
     return (height, width) if orientation == "LANDSCAPE" else (width, height)
 
 

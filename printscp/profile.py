@@ -78,14 +78,17 @@ class FilmSessionSettings:
 @dataclass(frozen=True)
 class FilmBoxSettings:
     film_sizes: tuple[str, ...] = ("14INX17IN",)
+    own_film_sizes: dict[str, tuple[float, ...]] = field(default_factory=dict)  # ID -> [width, height] mm
     max_columns: int = 10
     max_rows: int = 10
     magnification_types: tuple[str, ...] = ("BILINEAR",)
     smoothing_types: dict[str, str] = field(default_factory=dict)  # Smoothing Type -> interpolation for CUBIC
     border_density: str = "BLACK"
     empty_image_density: str = "BLACK"
-    min_density: int = 20
+    min_density: int = 20  # the printer's range, hundredths of OD
     max_density: int = 300
+    default_min_density: int | None = None  # when the SCU sends none; the range's end if unset
+    default_max_density: int | None = None
     trim: bool = False
     trim_width_mm: float = 0.5
     resolutions: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300})
@@ -151,6 +154,9 @@ class Profile:
     spool: SpoolSettings = SpoolSettings()
     quirks: Quirks = Quirks()
     layout_data: formats.Catalog = formats.Catalog()  # the data-defined layouts offered, resolved at load
+
+    def film_size_mm(self, film_size_id: str, orientation: str) -> tuple[float, float]:
+        return layout.film_size_mm(film_size_id, orientation, self.film_box.own_film_sizes)
 
     @property
     def default_resolution(self) -> str:
@@ -260,9 +266,19 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(fs.max_copies >= 1, "[film_session] max_copies", "must be at least 1")
     need(fs.sorter_bins >= 0, "[film_session] sorter_bins", "must not be negative")
     need(bool(fb.film_sizes), "[film_box] film_sizes", "must list at least one")
+    for size, dims in fb.own_film_sizes.items():
+        need(len(dims) == 2 and 20 <= min(dims) and max(dims) <= 1000, f"[film_box] own_film_sizes.{size}",
+             "must be [width, height] in mm, each 20..1000")
+        need(size.replace("_", "").isalnum() and size.isupper() and len(size) <= 16,
+             f"[film_box] own_film_sizes.{size}", "a Film Size ID is upper-case CS, at most 16 characters")
     for size in fb.film_sizes:
-        need(size in layout.FILM_SIZES_MM, "[film_box] film_sizes",
-             f"{size!r} is not a known Film Size ID ({', '.join(layout.FILM_SIZES_MM)})")
+        need(size in layout.FILM_SIZES_MM or size in fb.own_film_sizes, "[film_box] film_sizes",
+             f"{size!r} is not a Film Size ID of PS3.3 C.13.3 ({', '.join(layout.FILM_SIZES_MM)}) "
+             "nor one of own_film_sizes")
+    for key in ("default_min_density", "default_max_density"):
+        value = getattr(fb, key)
+        need(value is None or fb.min_density <= value <= fb.max_density, f"[film_box] {key}",
+             f"{value} is outside min_density..max_density")
     need(bool(fb.magnification_types), "[film_box] magnification_types", "must list at least one")
     need(fb.max_columns >= 1 and fb.max_rows >= 1, "[film_box] max_columns/max_rows", "must be at least 1")
     need(0 <= fb.min_density < fb.max_density <= 500, "[film_box] min_density/max_density",

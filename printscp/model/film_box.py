@@ -86,8 +86,8 @@ class FilmBox:
             "FilmOrientation": "PORTRAIT",
             "FilmSizeID": fb.film_sizes[0],
             "MagnificationType": fb.magnification_types[0],
-            "MaxDensity": fb.max_density,
-            "MinDensity": fb.min_density,
+            "MaxDensity": fb.max_density if fb.default_max_density is None else fb.default_max_density,
+            "MinDensity": fb.min_density if fb.default_min_density is None else fb.default_min_density,
             "ConfigurationInformation": "",
             "BorderDensity": fb.border_density,
             "EmptyImageDensity": fb.empty_image_density,
@@ -116,7 +116,7 @@ class FilmBox:
         # No image box holds an image yet, so there is no bit depth to match the LUT against.
         lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
 
-        film_w, film_h = layout.film_size_mm(values["FilmSizeID"], values["FilmOrientation"])
+        film_w, film_h = profile.film_size_mm(values["FilmSizeID"], values["FilmOrientation"])
         rects = layout.box_rects(display_format, film_w, film_h, fb.margin_mm, fb.spacing_mm)
         if not rects:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
@@ -200,7 +200,7 @@ class FilmBox:
         """The immutable copy N-ACTION hands to the spool."""
         v = self.values
         fb = profile.film_box
-        width, height = layout.film_size_mm(v["FilmSizeID"], v["FilmOrientation"])
+        width, height = profile.film_size_mm(v["FilmSizeID"], v["FilmOrientation"])
         rects = layout.box_rects(self.display_format, width, height, fb.margin_mm, fb.spacing_mm)
         printer_range = (fb.min_density / 100, fb.max_density / 100)
         images = tuple(self._freeze_image(ib, profile) for ib in self.image_boxes)

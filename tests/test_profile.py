@@ -16,7 +16,7 @@ def test_default_profile_loads_with_its_documented_defaults():
     "sections, fragment",
     [
         ({"film_box": {"film_sizez": ["A4"]}}, "[film_box] film_sizez: unknown key"),
-        ({"film_box": {"film_sizes": ["15INX15IN"]}}, "film_sizes: '15INX15IN' is not a known Film Size ID"),
+        ({"film_box": {"film_sizes": ["15INX15IN"]}}, "film_sizes: '15INX15IN' is not a Film Size ID of PS3.3"),
         ({"film_box": {"max_columns": "ten"}}, "[film_box] max_columns: expected int"),
         ({"film_session": {"film_session_printing": "sometimes"}}, "film_session_printing: 'sometimes' is not one of"),
         ({"film_box": {"min_density": 300, "max_density": 200}}, "min_density/max_density"),
@@ -49,3 +49,12 @@ def test_sorter_bins_accept_bin_numbers_without_leading_zeros():
     assert not p.is_valid_destination("BIN_4")
     assert not p.is_valid_destination("BIN_03")
     assert not p.is_valid_destination("BIN_0")
+
+
+def test_a_printer_may_define_its_own_film_size_ids():
+    p = profile_with(film_box={"own_film_sizes": {"UPP110S": [100, 75]}, "film_sizes": ["UPP110S"]})
+    assert p.film_size_mm("UPP110S", "PORTRAIT") == (100, 75)
+    with pytest.raises(profiles.ProfileError, match=r"own_film_sizes.upp: a Film Size ID is upper-case"):
+        profile_with(film_box={"own_film_sizes": {"upp": [100, 75]}})
+    with pytest.raises(profiles.ProfileError, match="default_max_density: 400 is outside"):
+        profile_with(film_box={"default_max_density": 400})

@@ -307,8 +307,8 @@ def to_toml(p: Profile) -> str:
 
 
 def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, dict):  # TOML has no null: an unset optional key is left out
+        return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value

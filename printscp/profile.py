@@ -125,6 +125,7 @@ class PresentationLutSettings:
 
     supported: bool = False
     bit_depth_match_required: bool = False
+    in_film_session: bool = False  # pre-CP-173 placement: LUT, Illumination, Reflected Ambient Light on the session
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,8 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(bool(ib.bits_stored), "[image_box] bits_stored", "must list 8, 12 or both")
     need(p.presentation_lut.supported or not p.presentation_lut.bit_depth_match_required,
          "[presentation_lut] bit_depth_match_required", "needs supported = true")
+    need(p.presentation_lut.supported or not p.presentation_lut.in_film_session,
+         "[presentation_lut] in_film_session", "needs supported = true")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydicom import Dataset
 
@@ -20,6 +21,9 @@ from printscp.model import presentation, presentation_lut
 from printscp.model.annotation_box import AnnotationBox
 from printscp.model.image_box import ImageBox, judge_fit
 from printscp.model.print_request import AnnotationContent, Film, ImageContent, PresentationLut
+
+if TYPE_CHECKING:
+    from printscp.model.film_session import FilmSession
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -51,8 +55,10 @@ class FilmBox:
                profile: Profile, new_uid: Callable[[], str],
                medium_type: str = "",
                luts: Mapping[str, PresentationLut] | None = None,
-               annotation_negotiated: bool = False) -> tuple[FilmBox, list[tuple[Status, str]]]:
-        """`luts`: the association's Presentation LUTs, None when the printer does not serve the class."""
+               annotation_negotiated: bool = False,
+               session: FilmSession | None = None) -> tuple[FilmBox, list[tuple[Status, str]]]:
+        """`luts`: the association's Presentation LUTs, None when the printer does not serve the class.
+        `session`: the parent, whose presentation a printer with in_film_session hands down."""
         what = "Basic Film Box N-CREATE"
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE,
@@ -108,6 +114,9 @@ class FilmBox:
             values["RequestedResolutionID"] = attr.enumerated(ds, "RequestedResolutionID", fb.resolutions)
         if attr.has(ds, "AnnotationDisplayFormatID"):
             values["AnnotationDisplayFormatID"] = attr.text(ds, "AnnotationDisplayFormatID", max_length=16).upper()
+        _refuse_session_level(ds, profile)
+        if profile.presentation_lut.in_film_session and session is not None:
+            values.update(session.session_presentation())
         offers_annotation = annotation_negotiated and bool(profile.layout_data.annotations)
         annotation_format = _annotation_format(values, profile) if offers_annotation else None
         warnings: list[tuple[Status, str]] = []
@@ -115,6 +124,8 @@ class FilmBox:
         presentation.check_density_order(values)
         # No image box holds an image yet, so there is no bit depth to match the LUT against.
         lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
+        if profile.presentation_lut.in_film_session and session is not None:
+            lut = session.presentation_lut
 
         film_w, film_h = profile.film_size_mm(values["FilmSizeID"], values["FilmOrientation"])
         rects = layout.box_rects(display_format, film_w, film_h, fb.margin_mm, fb.spacing_mm)
@@ -143,6 +154,7 @@ class FilmBox:
         if ds is None or len(ds) == 0:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs a data set with the attributes to change")
         attr.refuse_unknown(attr.check_known(ds, SETTABLE, what), what)
+        _refuse_session_level(ds, profile)
         warnings: list[tuple[Status, str]] = []
         changes = _presentation(ds, profile, self.image_box_class, warnings)
         merged = {**self.values, **changes}
@@ -282,6 +294,21 @@ def _presentation(ds: Dataset, profile: Profile, image_box_class: str, warnings:
                              f"{attr.describe('ICCProfile')} applies to colour printing only; this film box is grayscale")
         out["ICCProfile"] = _icc_profile(ds)
     return out
+
+
+def _refuse_session_level(ds: Dataset, profile: Profile) -> None:
+    if not profile.presentation_lut.in_film_session:
+        return
+    for keyword in ("Illumination", "ReflectedAmbientLight", "ReferencedPresentationLUTSequence"):
+        if attr.has(ds, keyword):
+            raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{attr.describe(keyword)}: this printer takes it on the "
+                             "Film Session, not the Film Box (Presentation LUT at film-session level)")
+
+
+def inherit_session_presentation(film_box: FilmBox, session: FilmSession) -> None:
+    """A session N-SET of Illumination, Reflected Ambient Light or the LUT reaches its film boxes."""
+    film_box.values.update(session.session_presentation())
+    film_box.presentation_lut = session.presentation_lut
 
 
 def _density_term_in_range(ds: Dataset, keyword: str, profile: Profile, warnings: list) -> str:

@@ -5,12 +5,15 @@ N-CREATE and N-SET take the same attributes (Table H.4-2 applies to both, H.4.1.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pydicom import Dataset
 
 from printscp.model import attributes as attr
+from printscp.model import presentation_lut
 from printscp.model.film_box import FilmBox
+from printscp.model.print_request import PresentationLut
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -18,6 +21,8 @@ ATTRIBUTES = {
     "NumberOfCopies", "PrintPriority", "MediumType", "FilmDestination", "FilmSessionLabel",
     "MemoryAllocation", "OwnerID", "ProposedStudySequence",
 }
+# Older printers (DCMTK's PresentationLUTinFilmSession, before CP 173) take these on the session.
+SESSION_PRESENTATION = ("Illumination", "ReflectedAmbientLight", "ReferencedPresentationLUTSequence")
 
 
 @dataclass
@@ -25,9 +30,11 @@ class FilmSession:
     sop_instance_uid: str
     values: dict
     film_boxes: list[FilmBox] = field(default_factory=list)
+    presentation_lut: PresentationLut | None = None  # only on printers with in_film_session
 
     @classmethod
-    def create(cls, uid: str, ds: Dataset | None, profile: Profile) -> tuple[FilmSession, list]:
+    def create(cls, uid: str, ds: Dataset | None, profile: Profile,
+               luts: Mapping[str, PresentationLut] | None = None) -> tuple[FilmSession, list]:
         fs = profile.film_session
         session = cls(uid, {
             "NumberOfCopies": 1,
@@ -37,14 +44,17 @@ class FilmSession:
             "FilmSessionLabel": "",
             "OwnerID": "",
         })
-        warnings = session.n_set(ds, profile, what="Basic Film Session N-CREATE")
+        warnings = session.n_set(ds, profile, luts, what="Basic Film Session N-CREATE")
         return session, warnings
 
-    def n_set(self, ds: Dataset | None, profile: Profile, what: str = "Basic Film Session N-SET") -> list:
+    def n_set(self, ds: Dataset | None, profile: Profile, luts: Mapping[str, PresentationLut] | None = None,
+              what: str = "Basic Film Session N-SET") -> list:
         """Validate all, then apply; returns the warnings (B600 for Memory Allocation)."""
         if ds is None:
             return []
-        attr.refuse_unknown(attr.check_known(ds, ATTRIBUTES, what), what)
+        session_level = profile.presentation_lut.in_film_session
+        allowed = ATTRIBUTES | set(SESSION_PRESENTATION) if session_level else ATTRIBUTES
+        attr.refuse_unknown(attr.check_known(ds, allowed, what), what)
         fs = profile.film_session
         changes: dict = {}
         warnings: list[tuple[Status, str]] = []
@@ -73,8 +83,20 @@ class FilmSession:
                                  f"Memory Allocation ({amount} KB) is not supported by this printer and was ignored"))
             else:
                 changes["MemoryAllocation"] = amount
+        for keyword in ("Illumination", "ReflectedAmbientLight"):
+            if attr.has(ds, keyword):
+                changes[keyword] = attr.integer(ds, keyword, minimum=0 if keyword == "ReflectedAmbientLight" else 1,
+                                                maximum=65535)
+        lut = self.presentation_lut
+        if attr.has(ds, presentation_lut.REFERENCE):
+            lut = presentation_lut.reference(ds, luts)
         self.values.update(changes)
+        self.presentation_lut = lut
         return warnings
+
+    def session_presentation(self) -> dict:
+        """What film boxes inherit on a printer that keeps presentation on the session."""
+        return {k: self.values[k] for k in ("Illumination", "ReflectedAmbientLight") if k in self.values}
 
     def attributes(self) -> Dataset:
         ds = Dataset()

@@ -18,7 +18,7 @@ from printscp import uids
 from printscp.model import presentation_lut
 from printscp.model.annotation_box import AnnotationBox
 from printscp.model.attributes import is_valid_uid
-from printscp.model.film_box import FilmBox
+from printscp.model.film_box import FilmBox, inherit_session_presentation
 from printscp.model.film_session import FilmSession
 from printscp.model.image_box import ImageBox
 from printscp.model.print_request import PresentationLut, PrintRequest
@@ -212,7 +212,7 @@ class Hierarchy:
                 raise PrintError(Status.PROCESSING_FAILURE,
                                  "only one Film Session per association (PS3.4 H.4.1.2.1.3); delete "
                                  f"the existing one first: {self.film_session.sop_instance_uid}")
-            session, warnings = FilmSession.create(uid, ds, self.profile)
+            session, warnings = FilmSession.create(uid, ds, self.profile, self._luts())
             self.film_session = session
             return self._outcome(warnings, dataset=session.attributes(), affected_instance_uid=uid)
 
@@ -229,7 +229,8 @@ class Hierarchy:
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
                                             new_uid=self.new_uid, medium_type=fs.values["MediumType"],
-                                            luts=self._luts(), annotation_negotiated=self.annotation_negotiated)
+                                            luts=self._luts(), annotation_negotiated=self.annotation_negotiated,
+                                            session=fs)
         fs.film_boxes.append(film_box)
         return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
 
@@ -246,7 +247,11 @@ class Hierarchy:
     def _set(self, sop_class: str, instance_uid: str, ds: Dataset | None) -> Response:
         target = self._find(sop_class, instance_uid)
         if isinstance(target, FilmSession):
-            return self._outcome(target.n_set(ds, self.profile))
+            response = self._outcome(target.n_set(ds, self.profile, self._luts()))
+            if self.profile.presentation_lut.in_film_session:
+                for film_box in target.film_boxes:
+                    inherit_session_presentation(film_box, target)
+            return response
         if isinstance(target, FilmBox):
             self._require_last(target, "N-SET")
             return self._outcome(target.n_set(ds, self.profile, self._luts()))

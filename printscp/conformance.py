@@ -10,6 +10,7 @@ from printscp import __version__, fit, layout, uids
 from printscp.profile import Profile
 
 _META = {"grayscale": uids.BASIC_GRAYSCALE_PRINT_META, "color": uids.BASIC_COLOR_PRINT_META}
+_SYNTAX = {"explicit": "Explicit VR Little Endian", "implicit": "Implicit VR Little Endian"}
 
 
 def _values(items) -> str:
@@ -31,8 +32,9 @@ def statement(p: Profile) -> str:
         ("Software versions", p.printer.software_versions or "—"),
         ("Maximum associations", str(p.association.max_associations)),
         ("Maximum PDU received", f"{p.association.max_pdu_size} bytes"),
-        ("Transfer syntaxes", "Explicit VR Little Endian (preferred), Implicit VR Little Endian"),
-        ("Called AE title", "any title is accepted"),
+        ("Transfer syntaxes", ", ".join(_SYNTAX[t] for t in p.association.transfer_syntaxes) + " (in this order)"),
+        ("Called AE title", "must be this printer's title (others: A-ASSOCIATE-RJ, reason 7)"
+         if p.association.check_called_ae else "any title is accepted when this printer runs alone"),
     ):
         add(f"| {label} | {value} |")
     add("")
@@ -44,11 +46,19 @@ def statement(p: Profile) -> str:
         add(f"| {uids.name(meta)} | `{meta}` | Meta SOP Class |")
         for member in sorted(uids.META_MEMBERS[meta]):
             add(f"| – {uids.name(member)} | `{member}` | member of the Meta SOP Class |")
+    if p.association.accept_member_classes:
+        add("| member classes | — | also accepted as contexts of their own (non-standard, for old SCUs) |")
+    optional = [(uids.PRESENTATION_LUT, p.presentation_lut.supported),
+                (uids.BASIC_ANNOTATION_BOX, bool(p.film_box.annotation_formats))]
+    for uid, served in optional:
+        if served:
+            add(f"| {uids.name(uid)} | `{uid}` | optional class, own context |")
     add(f"| Verification | `{uids.VERIFICATION}` | own context |")
     add("")
-    add("Presentation contexts for Presentation LUT, Basic Annotation Box, Print Job and Printer "
-        "Configuration Retrieval are rejected unless listed above; a message for a class outside the "
-        "context's Meta SOP Class is refused with 0x0118.\n")
+    refused = [uids.name(uid) for uid, served in optional if not served] + ["Print Job",
+                                                                           "Printer Configuration Retrieval"]
+    add(f"Not served (their contexts are rejected): {', '.join(refused)}. A message for a class outside "
+        "the context's Meta SOP Class is refused with 0x0118.\n")
 
     add("## 3. Attributes: valid values, default, answer to an invalid value\n")
     add("| SOP class | attribute | valid values | default | invalid / unsupported |\n|---|---|---|---|---|")
@@ -63,8 +73,11 @@ def statement(p: Profile) -> str:
         ("Film Session", "Memory Allocation (2000,0060)", "KB" if fs.memory_allocation else "not supported",
          "—", "B600 (ignored)" if not fs.memory_allocation else "0x0106"),
         ("Film Box", "Image Display Format (2010,0010)",
-         f"`STANDARD\\C,R`, `ROW\\…`, `COL\\…` up to {fb.max_columns} columns × {fb.max_rows} rows", "— (mandatory)",
+         f"`STANDARD\\C,R`, `ROW\\…`, `COL\\…` up to {fb.max_columns} columns × {fb.max_rows} rows"
+         + "".join(f", `{name}`" for name in p.layout_data.display), "— (mandatory)",
          "0x0106; absent 0x0120; empty 0x0121"),
+        ("Film Box", "Annotation Display Format ID (2010,0030)", _values(fb.annotation_formats),
+         f"`{fb.annotation_formats[0]}`" if fb.annotation_formats else "—", "0x0106"),
         ("Film Box", "Film Orientation (2010,0040)", _values(["PORTRAIT", "LANDSCAPE"]), "`PORTRAIT`", "0x0106"),
         ("Film Box", "Film Size ID (2010,0050)", _values(fb.film_sizes), f"`{fb.film_sizes[0]}`", "0x0106"),
         ("Film Box, Image Box", "Magnification Type (2010,0060)", _values(fb.magnification_types),
@@ -85,9 +98,11 @@ def statement(p: Profile) -> str:
          "`NO`" if fb.trim else "—", "0x0106" if fb.trim else "0x0105"),
         ("Film Box, Image Box", "Configuration Information (2010,0150)",
          _values(fb.configuration_information) if fb.configuration_information else "any text", "empty", "0x0106"),
-        ("Film Box", "Illumination (2010,015E)", "1…65535 cd/m²",
+        ("Film Session" if p.presentation_lut.in_film_session else "Film Box", "Illumination (2010,015E)",
+         "1…65535 cd/m²",
          f"{fb.illumination} (paper: {fb.paper_illumination})", "0x0106"),
-        ("Film Box", "Reflected Ambient Light (2010,0160)", "0…65535 cd/m²",
+        ("Film Session" if p.presentation_lut.in_film_session else "Film Box",
+         "Reflected Ambient Light (2010,0160)", "0…65535 cd/m²",
          f"{fb.reflected_ambient_light} (paper: 0)", "0x0106"),
         ("Film Box", "Requested Resolution ID (2020,0050)",
          ", ".join(f"`{k}` ({v} dpi)" for k, v in fb.resolutions.items()), f"`{p.default_resolution}`", "0x0106"),
@@ -98,6 +113,12 @@ def statement(p: Profile) -> str:
          _values(["DECIMATE", "CROP", "FAIL"]) if ib.requested_decimate_crop_behavior else "not supported",
          f"`{ib.decimate_crop_default}`", "0x0106" if ib.requested_decimate_crop_behavior else "0x0105"),
         ("Image Box", "Bits Stored (0028,0101)", " and ".join(map(str, ib.bits_stored)), "—", "0x0106"),
+        ("Film Session" if p.presentation_lut.in_film_session else "Film Box, Image Box",
+         "Referenced Presentation LUT Sequence (2050,0500)",
+         ("a Presentation LUT created on the association" + (", entries matching the bit depth"
+                                                             if p.presentation_lut.bit_depth_match_required else ""))
+         if p.presentation_lut.supported else "not supported", "IDENTITY",
+         "0x0106" if p.presentation_lut.supported else "0x0105"),
     ]
     for row in rows:
         add("| " + " | ".join(row) + " |")
@@ -115,7 +136,23 @@ def statement(p: Profile) -> str:
         add(f"| `{size}` | {w} × {h} | " + " | ".join(pixels) + " |")
     add(f"\nImage boxes fill the film inside a {fb.margin_mm} mm margin, {fb.spacing_mm} mm apart.\n")
 
-    add("## 5. Printing\n")
+    add("## 5. Layouts and annotation formats\n")
+    add("`STANDARD\\C,R`: C columns × R rows numbered row by row; `ROW\\a,b,…` and `COL\\a,b,…`: rows "
+        "(columns) with their own box counts, COL numbered down each column first.\n")
+    for name, spec in p.layout_data.display.items():
+        if hasattr(spec, "frame_width"):
+            add(f"- `{name}`: {spec.frame_width:g} × {spec.frame_height:g} mm frames, {spec.gap:g} mm apart, "
+                "as many as fit, row by row")
+        else:
+            boxes = "; ".join(f"{i}: x {b[0]:g}, y {b[1]:g}, {b[2]:g} × {b[3]:g}"
+                              for i, b in enumerate(spec.boxes, start=1))
+            add(f"- `{name}` (fractions of the printable area, by position): {boxes}")
+    for fmt_id, spec in p.layout_data.annotations.items():
+        add(f"- Annotation `{fmt_id}`: {len(spec.boxes)} position(s), " + "; ".join(
+            f"{i}: {b.edge} edge, {b.align}" for i, b in enumerate(spec.boxes, start=1)) + ". Text String LO ≤ 64.")
+    add("")
+
+    add("## 6. Printing\n")
     printing = {
         "collated": "Film Session N-ACTION prints every film box with an image as one job, copies collated "
                     "(1-2-3, 1-2-3).",
@@ -129,12 +166,12 @@ def statement(p: Profile) -> str:
     add("- Only the last created Film Box may be changed, printed or deleted (others: 0x0110).")
     add("- Empty film box: B603; session with no image: B602; session without film box: C600.\n")
 
-    add("## 6. Image size, decimation and cropping\n")
+    add("## 7. Image size, decimation and cropping\n")
     add(fit.__doc__.split("\n\n", 1)[1].strip() + "\n")
     warns = "also warns" if ib.decimate_crop_default_warns else "does not warn"
     add(f"Without Requested Decimate/Crop Behavior this printer uses `{ib.decimate_crop_default}` and {warns}.\n")
 
-    add("## 7. Colour\n")
+    add("## 8. Colour\n")
     if "color" in p.association.meta_sop_classes:
         policy = ("accepted and read as interleaved (logged)" if ib.interleaved_color == "accept"
                   else "refused with 0x0106")
@@ -144,8 +181,44 @@ def statement(p: Profile) -> str:
         add("Grayscale only: the Basic Color Print Management Meta SOP Class is refused at association, "
             "so colour images cannot be sent.\n")
 
-    add("## 8. Printer N-GET\n")
+    add("## 9. Printer N-GET\n")
     add("Printer Status, Printer Status Info, Printer Name, Manufacturer, Manufacturer's Model Name, Device "
         "Serial Number, Software Versions, Date and Time of Last Calibration. An empty list returns all; "
         "an attribute the Printer does not have gives 0x0107 with the rest.\n")
+
+    add("## 10. Print-specific statuses this printer returns\n")
+    add("| status | when |\n|---|---|")
+    for code, when in _statuses(p):
+        add(f"| `{code}` | {when} |")
+    add("")
+    if p.quirks.n_create_omit_affected_sop_class_uid or p.quirks.n_create_minimal_attribute_list:
+        add("## 11. Deliberate deviations\n")
+        if p.quirks.n_create_omit_affected_sop_class_uid:
+            add("- N-CREATE responses carry no Affected SOP Class UID.")
+        if p.quirks.n_create_minimal_attribute_list:
+            add("- N-CREATE responses carry only the assigned UID and the image/annotation box references.")
+        add("")
     return "\n".join(out)
+
+
+def _statuses(p: Profile) -> list[tuple[str, str]]:
+    fs, ib = p.film_session, p.image_box
+    rows = []
+    if not fs.memory_allocation:
+        rows.append(("B600", "Film Session N-CREATE/N-SET with Memory Allocation (ignored)"))
+    if fs.film_session_printing == "uncollated":
+        rows.append(("B601", "Film Session N-ACTION: printed without collation"))
+    rows += [("B602", "Film Session N-ACTION with no image in any film box; nothing printed"),
+             ("B603", "Film Box N-ACTION with no image; nothing printed")]
+    if ib.requested_image_size:
+        rows.append(("B604", "Requested Image Size larger than the box, demagnified (DECIMATE)"))
+    rows.append(("B605", "Min/Max Density outside the printer's range; its limit is used"))
+    rows += [("B609", "image larger than its box, cropped (CROP)"),
+             ("B60A", "image larger than its box, decimated (DECIMATE)"),
+             ("C600", "Film Session N-ACTION with no film box"),
+             ("C601", "Film Session N-ACTION while the print queue is full"),
+             ("C602", "Film Box N-ACTION while the print queue is full"),
+             ("C603", "image too large for its box with FAIL, or with magnification NONE and no CROP")]
+    if fs.film_session_printing == "unsupported":
+        rows.append(("C616", "Film Box N-CREATE while the last film box is unprinted"))
+    return rows

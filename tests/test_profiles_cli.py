@@ -4,6 +4,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from printscp import profile as profiles
 
 
@@ -61,3 +63,28 @@ def test_conformance_follows_the_profile(tmp_path):
     text = run("conformance", "--profile", str(path)).stdout
     assert "C616" in text and "Grayscale only" in text
     assert "| Film Box | Trim (2010,0140) | not supported | — | 0x0105 |" in text
+
+
+SHIPPED_CLAIMS = {
+    "default": ["| Presentation LUT | `1.2.840.10008.5.1.1.23` | optional class, own context |", "copies collated"],
+    "dry-laser": ["| Film Box | Film Size ID (2010,0050) | `14INX17IN`, `8INX10IN`", "Grayscale only"],
+    "ihe-full": ["entries matching the bit depth", "this printer uses `DECIMATE` and also warns"],
+    "ihe-restricted": ["| Transfer syntaxes | Implicit VR Little Endian (in this order) |",
+                       "N-CREATE responses carry no Affected SOP Class UID", "up to 1 columns × 1 rows"],
+    "color-paper": ["| Basic Color Print Management Meta |", "| Film Session | Medium Type (2000,0030) | `PAPER` |"],
+    "ultrasound": ["| Image Box | Bits Stored (0028,0101) | 8 |", "`UPP110S` | 100.0 × 75.0", "`B601`"],
+    "legacy": ["`C616`", "refused with 0x0211", "| Film Session | Illumination (2010,015E)",
+               "also accepted as contexts of their own"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_CLAIMS))
+def test_the_committed_conformance_statement_is_current_and_says_what_the_printer_does(name):
+    from pathlib import Path
+
+    from printscp.conformance import statement
+
+    committed = (Path(__file__).parent.parent / "docs" / "conformance" / f"{name}.md").read_text()
+    assert committed == statement(profiles.load(name)), f"regenerate: printscp conformance --profile {name} -o ..."
+    for claim in SHIPPED_CLAIMS[name]:
+        assert claim in committed

@@ -268,7 +268,7 @@ class Hierarchy:
         what = uids.name(sop_class)
         if instance_uid != instance:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
-                             f"the {what} SOP Instance is the well-known UID {instance}; got {instance_uid}")
+                             f"use SOP Instance UID {instance} (the well-known {what}); got {instance_uid}")
         full = self.printer.attributes() if is_printer else printer_configuration.attributes(self.profile)
         if not tags:
             return Response(dataset=full)

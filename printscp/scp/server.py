@@ -60,11 +60,9 @@ class PrintServer:
         ae.require_called_aet = False
         for name in self.profile.association.meta_sop_classes:
             ae.add_supported_context(META_UIDS[name], TRANSFER_SYNTAXES)
-        if self.profile.presentation_lut.supported:
-            # Its own context, never part of a Meta SOP Class (PS3.4 H.3.3.2).
-            ae.add_supported_context(uids.PRESENTATION_LUT, TRANSFER_SYNTAXES)
-        if self.profile.film_box.annotation_formats:  # an optional class, negotiated on its own (H.3.3.2)
-            ae.add_supported_context(uids.BASIC_ANNOTATION_BOX, TRANSFER_SYNTAXES)
+        for optional in self.profile.optional_sop_classes:
+            # Each on its own context, never part of a Meta SOP Class (PS3.4 H.3.3.2).
+            ae.add_supported_context(optional, TRANSFER_SYNTAXES)
         ae.add_supported_context(uids.VERIFICATION, TRANSFER_SYNTAXES)
         return ae
 

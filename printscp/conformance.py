@@ -7,6 +7,7 @@ so the statement cannot drift from the behaviour: it is regenerated, never hand-
 from __future__ import annotations
 
 from printscp import __version__, fit, layout, uids
+from printscp.model import printer_configuration as pcr
 from printscp.profile import Profile
 
 _META = {"grayscale": uids.BASIC_GRAYSCALE_PRINT_META, "color": uids.BASIC_COLOR_PRINT_META}
@@ -44,6 +45,8 @@ def statement(p: Profile) -> str:
         add(f"| {uids.name(meta)} | `{meta}` | Meta SOP Class |")
         for member in sorted(uids.META_MEMBERS[meta]):
             add(f"| – {uids.name(member)} | `{member}` | member of the Meta SOP Class |")
+    for optional in p.optional_sop_classes:
+        add(f"| {uids.name(optional)} | `{optional}` | optional class, own context |")
     add(f"| Verification | `{uids.VERIFICATION}` | own context |")
     add("")
     add("Presentation contexts for Presentation LUT, Basic Annotation Box, Print Job and Printer "
@@ -147,4 +150,38 @@ def statement(p: Profile) -> str:
     add("Printer Status, Printer Status Info, Printer Name, Manufacturer, Manufacturer's Model Name, Device "
         "Serial Number, Software Versions, Date and Time of Last Calibration. An empty list returns all; "
         "an attribute the Printer does not have gives 0x0107 with the rest.\n")
+
+    add("## 9. Printer Configuration Retrieval N-GET\n")
+    out.extend(_printer_configuration(p))
     return "\n".join(out)
+
+
+def _printer_configuration(p: Profile) -> list[str]:
+    """What the PCR answer holds (PS3.4 H.4.11, PS3.3 C.13.13), from the same code that builds it."""
+    if uids.PRINTER_CONFIGURATION_RETRIEVAL not in p.optional_sop_classes:
+        return ["Not served: the Printer Configuration Retrieval context is rejected.\n"]
+    fs, fb = p.film_session, p.film_box
+    names = list(dict.fromkeys(str(f) for f in pcr.listed_formats(p)))
+    return [
+        f"Instance `{uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE}`, on its own context only (on a Meta "
+        "context: 0x0118). Only Printer Configuration Sequence (2000,001E) can be asked for; any other tag "
+        "gives 0x0107 with the sequence still answered; another instance gives 0x0112.\n",
+        "| item attribute | value |\n|---|---|",
+        "| one item per | Meta SOP Class served; SOP Classes Supported: that Meta class, "
+        + ", ".join(uids.name(u) for u in p.optional_sop_classes) + " |",
+        f"| Maximum Memory Allocation | {pcr.max_memory_allocation(p)} |",
+        f"| Memory / Printing Bit Depth | {max(p.image_box.bits_stored)} |",
+        f"| Media Installed | every Medium Type × Film Size ID ({len(fs.medium_types) * len(fb.film_sizes)} items), "
+        f"Min/Max Density {fb.min_density}/{fb.max_density}; item 1 = `{fs.medium_types[0]}` on "
+        f"`{fb.film_sizes[0]}` |",
+        "| Other Media Available | empty: everything accepted is loaded |",
+        f"| Supported Image Display Formats | {_values(names)} on `{fb.film_sizes[0]}`, portrait and landscape, "
+        f"at {_values(fb.resolutions)}; any other format within the limits is accepted but not listed. "
+        "Rows × Columns (for formats with equal boxes) is the smallest box in printer pixels, so an image "
+        "of that size is never decimated or cropped |",
+        f"| Default Magnification / Smoothing Type | `{fb.magnification_types[0]}` / "
+        + (f"`{next(iter(fb.smoothing_types))}`" if fb.smoothing_types else "empty") + " |",
+        f"| Maximum Collated Films | {pcr.max_collated_films(p)} |",
+        f"| Decimate/Crop Result | `{pcr.decimate_crop_result(p)}` |",
+        "",
+    ]

@@ -282,3 +282,18 @@ def test_the_class_on_a_meta_context_and_the_printer_on_its_context_are_0118(pri
         assert comment_of(on_meta).startswith("Printer Configuration Retrieval is not part of the Basic Gray")
         printer_on_pcr = scu.assoc.send_n_get([], PRINTER, PRINTER_INSTANCE, meta_uid=PCR)
         assert status_of(printer_on_pcr) == 0x0118
+
+
+# --------------------------------------------------------------------------- conformance statement
+
+
+def test_the_conformance_statement_lists_the_class_only_when_served():
+    from printscp import profile as profiles
+    from printscp.conformance import statement
+
+    served = statement(profiles.load())
+    assert f"| Printer Configuration Retrieval | `{PCR}` | optional class, own context |" in served
+    assert f"Instance `{PCR_INSTANCE}`" in served and "| Decimate/Crop Result | `DEF DECIMATE` |" in served
+    refused = statement(profile_with(printer_configuration={"supported": False}))
+    assert f"`{PCR}`" not in refused
+    assert "Not served: the Printer Configuration Retrieval context is rejected." in refused

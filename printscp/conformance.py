@@ -7,6 +7,7 @@ so the statement cannot drift from the behaviour: it is regenerated, never hand-
 from __future__ import annotations
 
 from printscp import __version__, fit, layout, uids
+from printscp.model import printer_configuration as pcr
 from printscp.profile import Profile
 
 _META = {"grayscale": uids.BASIC_GRAYSCALE_PRINT_META, "color": uids.BASIC_COLOR_PRINT_META}
@@ -48,15 +49,12 @@ def statement(p: Profile) -> str:
             add(f"| – {uids.name(member)} | `{member}` | member of the Meta SOP Class |")
     if p.association.accept_member_classes:
         add("| member classes | — | also accepted as contexts of their own (non-standard, for old SCUs) |")
-    optional = [(uids.PRESENTATION_LUT, p.presentation_lut.supported),
-                (uids.BASIC_ANNOTATION_BOX, bool(p.film_box.annotation_formats))]
-    for uid, served in optional:
-        if served:
-            add(f"| {uids.name(uid)} | `{uid}` | optional class, own context |")
+    for optional in p.optional_sop_classes:
+        add(f"| {uids.name(optional)} | `{optional}` | optional class, own context |")
     add(f"| Verification | `{uids.VERIFICATION}` | own context |")
     add("")
-    refused = [uids.name(uid) for uid, served in optional if not served] + ["Print Job",
-                                                                           "Printer Configuration Retrieval"]
+    optional_classes = (uids.PRESENTATION_LUT, uids.BASIC_ANNOTATION_BOX, uids.PRINTER_CONFIGURATION_RETRIEVAL)
+    refused = [uids.name(uid) for uid in optional_classes if uid not in p.optional_sop_classes] + ["Print Job"]
     add(f"Not served (their contexts are rejected): {', '.join(refused)}. A message for a class outside "
         "the context's Meta SOP Class is refused with 0x0118.\n")
 
@@ -186,13 +184,15 @@ def statement(p: Profile) -> str:
         "Serial Number, Software Versions, Date and Time of Last Calibration. An empty list returns all; "
         "an attribute the Printer does not have gives 0x0107 with the rest.\n")
 
-    add("## 10. Print-specific statuses this printer returns\n")
+    add("## 10. Printer Configuration Retrieval N-GET\n")
+    out.extend(_printer_configuration(p))
+    add("## 11. Print-specific statuses this printer returns\n")
     add("| status | when |\n|---|---|")
     for code, when in _statuses(p):
         add(f"| `{code}` | {when} |")
     add("")
     if p.quirks.n_create_omit_affected_sop_class_uid or p.quirks.n_create_minimal_attribute_list:
-        add("## 11. Deliberate deviations\n")
+        add("## 12. Deliberate deviations\n")
         if p.quirks.n_create_omit_affected_sop_class_uid:
             add("- N-CREATE responses carry no Affected SOP Class UID.")
         if p.quirks.n_create_minimal_attribute_list:
@@ -222,3 +222,34 @@ def _statuses(p: Profile) -> list[tuple[str, str]]:
     if fs.film_session_printing == "unsupported":
         rows.append(("C616", "Film Box N-CREATE while the last film box is unprinted"))
     return rows
+
+
+def _printer_configuration(p: Profile) -> list[str]:
+    """What the PCR answer holds (PS3.4 H.4.11, PS3.3 C.13.13), from the same code that builds it."""
+    if uids.PRINTER_CONFIGURATION_RETRIEVAL not in p.optional_sop_classes:
+        return ["Not served: the Printer Configuration Retrieval context is rejected.\n"]
+    fs, fb = p.film_session, p.film_box
+    names = list(dict.fromkeys(str(f) for f in pcr.listed_formats(p)))
+    return [
+        f"Instance `{uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE}`, on its own context only (on a Meta "
+        "context: 0x0118). Only Printer Configuration Sequence (2000,001E) can be asked for; any other tag "
+        "gives 0x0107 with the sequence still answered; another instance gives 0x0112.\n",
+        "| item attribute | value |\n|---|---|",
+        "| one item per | Meta SOP Class served; SOP Classes Supported: that Meta class, "
+        + ", ".join(uids.name(u) for u in p.optional_sop_classes) + " |",
+        f"| Maximum Memory Allocation | {pcr.max_memory_allocation(p)} |",
+        f"| Memory / Printing Bit Depth | {max(p.image_box.bits_stored)} |",
+        f"| Media Installed | every Medium Type × Film Size ID ({len(fs.medium_types) * len(fb.film_sizes)} items), "
+        f"Min/Max Density {fb.min_density}/{fb.max_density}; item 1 = `{fs.medium_types[0]}` on "
+        f"`{fb.film_sizes[0]}` |",
+        "| Other Media Available | empty: everything accepted is loaded |",
+        f"| Supported Image Display Formats | {_values(names)} on `{fb.film_sizes[0]}`, portrait and landscape, "
+        f"at {_values(fb.resolutions)}; any other format within the limits is accepted but not listed. "
+        "Rows × Columns (for formats with equal boxes) is the smallest box in printer pixels, so an image "
+        "of that size is never decimated or cropped |",
+        f"| Default Magnification / Smoothing Type | `{fb.magnification_types[0]}` / "
+        + (f"`{next(iter(fb.smoothing_types))}`" if fb.smoothing_types else "empty") + " |",
+        f"| Maximum Collated Films | {pcr.max_collated_films(p)} |",
+        f"| Decimate/Crop Result | `{pcr.decimate_crop_result(p)}` |",
+        "",
+    ]

@@ -29,6 +29,9 @@ FILM_SIZES_MM: dict[str, tuple[float, float]] = {
 }
 
 MM_PER_INCH = 25.4
+# Smallest image box side a format may leave: Film Box N-CREATE refuses smaller boxes
+# (0x0106), and Printer Configuration Retrieval lists only formats that leave larger ones.
+MIN_BOX_MM = 5.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class Rect:
         s = dpi / MM_PER_INCH
         return (round(self.x * s), round(self.y * s),
                 round((self.x + self.width) * s), round((self.y + self.height) * s))
+
+    def pixel_size(self, dpi: float) -> tuple[int, int]:
+        """(columns, rows) of printer pixels the box holds: what image fit is judged against."""
+        left, top, right, bottom = self.to_pixels(dpi)
+        return right - left, bottom - top
 
 
 @dataclass(frozen=True)

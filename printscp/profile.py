@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tomli_w
 
-from printscp import formats, layout
+from printscp import formats, layout, uids
 
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
 DEFAULT_PROFILE = "default"
@@ -137,6 +137,19 @@ class Quirks:
 
 
 @dataclass(frozen=True)
+class PrinterConfigurationSettings:
+    """Printer Configuration Retrieval SOP Class (PS3.4 H.4.11): its own context when supported.
+
+    `max_collated_films` is only advertised (Maximum Collated Films, PS3.3 C.13.13) when
+    film-session printing is collated; printscp itself collates any number of films, so
+    the value is a promise it always keeps, never a limit it enforces.
+    """
+
+    supported: bool = False
+    max_collated_films: int = 100
+
+
+@dataclass(frozen=True)
 class SpoolSettings:
     queue_size: int = 32
 
@@ -152,6 +165,7 @@ class Profile:
     film_box: FilmBoxSettings = FilmBoxSettings()
     image_box: ImageBoxSettings = ImageBoxSettings()
     presentation_lut: PresentationLutSettings = PresentationLutSettings()
+    printer_configuration: PrinterConfigurationSettings = PrinterConfigurationSettings()
     spool: SpoolSettings = SpoolSettings()
     quirks: Quirks = Quirks()
     layout_data: formats.Catalog = formats.Catalog()  # the data-defined layouts offered, resolved at load
@@ -162,6 +176,17 @@ class Profile:
     @property
     def default_resolution(self) -> str:
         return next(iter(self.film_box.resolutions))
+
+    @property
+    def optional_sop_classes(self) -> tuple[str, ...]:
+        """The optional classes served, each on its own context (PS3.4 H.3.3.2): one list for
+        association negotiation, the conformance statement and Printer Configuration Retrieval."""
+        served = (
+            (uids.PRESENTATION_LUT, self.presentation_lut.supported),
+            (uids.BASIC_ANNOTATION_BOX, bool(self.film_box.annotation_formats)),
+            (uids.PRINTER_CONFIGURATION_RETRIEVAL, self.printer_configuration.supported),
+        )
+        return tuple(uid for uid, on in served if on)
 
     def is_valid_destination(self, value: str) -> bool:
         if value in self.film_session.film_destinations:
@@ -300,6 +325,8 @@ def _check_consistency(p: Profile, where: str) -> None:
          "[presentation_lut] bit_depth_match_required", "needs supported = true")
     need(p.presentation_lut.supported or not p.presentation_lut.in_film_session,
          "[presentation_lut] in_film_session", "needs supported = true")
+    need(p.printer_configuration.max_collated_films >= 1, "[printer_configuration] max_collated_films",
+         "must be at least 1")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
 
 

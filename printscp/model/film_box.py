@@ -133,7 +133,7 @@ class FilmBox:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"Image Display Format {display_format}: no frame fits {values['FilmSizeID']} "
                              f"{values['FilmOrientation']} film inside its {fb.margin_mm:g} mm margin")
-        if min(min(r.width, r.height) for r in rects) < 5.0:
+        if min(min(r.width, r.height) for r in rects) < layout.MIN_BOX_MM:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"Image Display Format {display_format} leaves image boxes smaller than 5 mm "
                              f"on {values['FilmSizeID']} film")
@@ -141,7 +141,7 @@ class FilmBox:
         film_box = cls(uid, image_box_class, display_format, values, presentation_lut=lut,
                        annotation_format=annotation_format)
         dpi = fb.resolutions[values["RequestedResolutionID"]]
-        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, _pixel_size(rect, dpi), dpi)
+        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, rect.pixel_size(dpi), dpi)
                                 for position, rect in enumerate(rects, start=1)]
         if annotation_format is not None:
             film_box.annotation_boxes = [AnnotationBox(new_uid(), position)
@@ -361,11 +361,6 @@ def _icc_profile(ds: Dataset) -> bytes:
 
 def is_reflective(medium_type: str) -> bool:
     return medium_type == "PAPER"
-
-
-def _pixel_size(rect: layout.Rect, dpi: int) -> tuple[int, int]:
-    left, top, right, bottom = rect.to_pixels(dpi)
-    return right - left, bottom - top
 
 
 def _ref(class_uid: str, instance_uid: str) -> Dataset:

@@ -15,14 +15,15 @@ from pydicom import Dataset
 from pydicom.uid import generate_uid
 
 from printscp import uids
-from printscp.model import presentation_lut
+from printscp.model import presentation_lut, printer_configuration
 from printscp.model.annotation_box import AnnotationBox
 from printscp.model.attributes import is_valid_uid
 from printscp.model.film_box import FilmBox, inherit_session_presentation
 from printscp.model.film_session import FilmSession
 from printscp.model.image_box import ImageBox
 from printscp.model.print_request import PresentationLut, PrintRequest
-from printscp.model.printer import NGET_TAGS, Printer
+from printscp.model.printer import NGET_TAGS as PRINTER_NGET_TAGS
+from printscp.model.printer import Printer
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -51,7 +52,12 @@ _OPERATIONS = {
     uids.BASIC_ANNOTATION_BOX: {"N-SET"},
     uids.PRINTER: {"N-GET"},
     uids.PRESENTATION_LUT: {"N-CREATE", "N-DELETE"},
+    uids.PRINTER_CONFIGURATION_RETRIEVAL: {"N-GET"},
 }
+
+# Optional classes the profile may leave out; their own contexts are then refused, so
+# this only guards callers of the model that bypass association negotiation.
+_PROFILE_GATED = (uids.PRESENTATION_LUT, uids.PRINTER_CONFIGURATION_RETRIEVAL)
 
 
 class Hierarchy:
@@ -86,7 +92,7 @@ class Hierarchy:
     def n_get(self, sop_class: str, instance_uid: str, tags: list[int],
               meta: str, message_id: int = 0) -> Response:
         return self._run("N-GET", sop_class, instance_uid, meta, message_id,
-                         lambda: self._get(instance_uid, tags))
+                         lambda: self._get(sop_class, instance_uid, tags))
 
     def n_action(self, sop_class: str, instance_uid: str, action_type: int | None,
                  meta: str, message_id: int = 0) -> Response:
@@ -137,8 +143,9 @@ class Hierarchy:
 
     def _check_class(self, operation: str, sop_class: str, meta: str) -> None:
         """A Meta context carries its member classes; an optional class's own context, itself."""
-        if sop_class == uids.PRESENTATION_LUT and not self.profile.presentation_lut.supported:
-            raise PrintError(Status.NO_SUCH_SOP_CLASS, "this printer does not serve the Presentation LUT SOP Class")
+        if sop_class in _PROFILE_GATED and sop_class not in self.profile.optional_sop_classes:
+            raise PrintError(Status.NO_SUCH_SOP_CLASS,
+                             f"this printer does not serve the {uids.name(sop_class)} SOP Class")
         members = uids.META_MEMBERS.get(meta, frozenset({meta}))
         if sop_class not in members:
             raise PrintError(Status.NO_SUCH_SOP_CLASS,
@@ -265,22 +272,26 @@ class Hierarchy:
 
     # ---- N-GET ------------------------------------------------------------------------------
 
-    def _get(self, instance_uid: str, tags: list[int]) -> Response:
-        if instance_uid != uids.PRINTER_INSTANCE:
+    def _get(self, sop_class: str, instance_uid: str, tags: list[int]) -> Response:
+        """N-GET of a well-known instance: the Printer (H.4.6) or its configuration (H.4.11)."""
+        is_printer = sop_class == uids.PRINTER
+        instance = uids.PRINTER_INSTANCE if is_printer else uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE
+        known = PRINTER_NGET_TAGS if is_printer else printer_configuration.NGET_TAGS
+        what = uids.name(sop_class)
+        if instance_uid != instance:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
-                             f"the Printer SOP Instance is the well-known UID {uids.PRINTER_INSTANCE}; got {instance_uid}")
-        full = self.printer.attributes()
+                             f"use SOP Instance UID {instance} (the well-known {what}); got {instance_uid}")
+        full = self.printer.attributes() if is_printer else printer_configuration.attributes(self.profile)
         if not tags:
             return Response(dataset=full)
-        unknown = [int(t) for t in tags if int(t) not in NGET_TAGS]
+        unknown = [int(t) for t in tags if int(t) not in known]
         ds = Dataset()
         for tag in tags:
-            if int(tag) in NGET_TAGS:
-                keyword = NGET_TAGS[int(tag)]
-                setattr(ds, keyword, getattr(full, keyword))
+            if int(tag) in known:
+                setattr(ds, known[int(tag)], getattr(full, known[int(tag)]))
         if unknown:
             return Response(Status.ATTRIBUTE_LIST_ERROR,
-                            f"the Printer has no attribute {', '.join(f'({t >> 16:04X},{t & 0xFFFF:04X})' for t in unknown)}",
+                            f"the {what} has no attribute {', '.join(f'({t >> 16:04X},{t & 0xFFFF:04X})' for t in unknown)}",
                             dataset=ds, attribute_identifiers=unknown)
         return Response(dataset=ds)
 

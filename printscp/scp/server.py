@@ -51,10 +51,7 @@ def supported_contexts(profile: Profile) -> list[PresentationContext]:
     if profile.association.accept_member_classes:  # non-standard, some old SCUs need it (fo-dicom #667)
         for name in profile.association.meta_sop_classes:
             abstract += [uid for uid in MEMBER_CLASSES[name] if uid not in abstract]
-    if profile.presentation_lut.supported:  # optional classes have contexts of their own (H.3.3.2)
-        abstract.append(uids.PRESENTATION_LUT)
-    if profile.film_box.annotation_formats:
-        abstract.append(uids.BASIC_ANNOTATION_BOX)
+    abstract += profile.optional_sop_classes  # each on a context of its own (PS3.4 H.3.3.2)
     abstract.append(uids.VERIFICATION)
     return [build_context(uid, syntaxes) for uid in abstract]
 

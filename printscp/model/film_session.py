@@ -1,6 +1,8 @@
 """Basic Film Session (PS3.4 H.4.1, PS3.3 C.13.1).
 
 N-CREATE and N-SET take the same attributes (Table H.4-2 applies to both, H.4.1.2.2.1).
+The session owns its share of printer memory (`memory`): Memory Allocation reserves or
+re-sizes it, its image boxes use it, and deleting the session returns it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pydicom import Dataset
 
 from printscp.model import attributes as attr
 from printscp.model.film_box import FilmBox
+from printscp.model.memory import MemoryPool, SessionMemory
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -24,11 +27,14 @@ ATTRIBUTES = {
 class FilmSession:
     sop_instance_uid: str
     values: dict
+    memory: SessionMemory
     film_boxes: list[FilmBox] = field(default_factory=list)
 
     @classmethod
-    def create(cls, uid: str, ds: Dataset | None, profile: Profile) -> tuple[FilmSession, list]:
+    def create(cls, uid: str, ds: Dataset | None, profile: Profile, pool: MemoryPool) -> tuple[FilmSession, list]:
+        """A refused N-CREATE raises before anything is reserved, so it leaves the pool as it was."""
         fs = profile.film_session
+        memory = SessionMemory(pool, fs.max_memory_allocation_kb, fs.max_image_kb)
         session = cls(uid, {
             "NumberOfCopies": 1,
             "PrintPriority": "MED",
@@ -36,12 +42,16 @@ class FilmSession:
             "FilmDestination": fs.film_destinations[0],
             "FilmSessionLabel": "",
             "OwnerID": "",
-        })
+        }, memory)
         warnings = session.n_set(ds, profile, what="Basic Film Session N-CREATE")
         return session, warnings
 
     def n_set(self, ds: Dataset | None, profile: Profile, what: str = "Basic Film Session N-SET") -> list:
-        """Validate all, then apply; returns the warnings (B600 for Memory Allocation)."""
+        """Validate all, then apply; returns the warnings (B600 for Memory Allocation).
+
+        The reservation is made last, as the only step that may still fail (0x0106 above the
+        printer's limit or below what the images use, 0x0213 when the printer lacks it now).
+        """
         if ds is None:
             return []
         attr.refuse_unknown(attr.check_known(ds, ATTRIBUTES, what), what)
@@ -72,6 +82,7 @@ class FilmSession:
                 warnings.append((Status.MEMORY_ALLOCATION_NOT_SUPPORTED,
                                  f"Memory Allocation ({amount} KB) is not supported by this printer and was ignored"))
             else:
+                self.memory.reserve(amount)
                 changes["MemoryAllocation"] = amount
         self.values.update(changes)
         return warnings

@@ -101,8 +101,11 @@ class Hierarchy:
         """Release or abort: the same as an N-DELETE of the film session (H.4.1.2.1.3).
 
         Queued jobs hold frozen copies, so nothing they need is lost here.
-        Presentation LUTs end with the association too (H.4.9.2.1.3).
+        Presentation LUTs end with the association too (H.4.9.2.1.3), and the session's
+        printer memory goes back to the pool (H.4.1.2.1.1).
         """
+        if self.film_session is not None:
+            self.film_session.memory.close()
         self.film_session = None
         self.presentation_luts = {}
 
@@ -212,7 +215,7 @@ class Hierarchy:
                 raise PrintError(Status.PROCESSING_FAILURE,
                                  "only one Film Session per association (PS3.4 H.4.1.2.1.3); delete "
                                  f"the existing one first: {self.film_session.sop_instance_uid}")
-            session, warnings = FilmSession.create(uid, ds, self.profile)
+            session, warnings = FilmSession.create(uid, ds, self.profile, self.printer.memory)
             self.film_session = session
             return self._outcome(warnings, dataset=session.attributes(), affected_instance_uid=uid)
 
@@ -249,7 +252,8 @@ class Hierarchy:
             return self._outcome(target.n_set(ds))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
-        return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut))
+        return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut,
+                                          memory=self.film_session.memory))
 
     # ---- N-GET ------------------------------------------------------------------------------
 
@@ -343,8 +347,10 @@ class Hierarchy:
             # new references are refused from now on (module docstring of presentation_lut).
             del self.presentation_luts[instance_uid]
         elif isinstance(target, FilmSession):
+            target.memory.close()  # the whole reservation, not only what the images used
             self.film_session = None
         else:
             self._require_last(target, "N-DELETE")
-            self.film_session.film_boxes.pop()
+            film_box = self.film_session.film_boxes.pop()
+            self.film_session.memory.release(film_box.stored_bytes)
         return Response()

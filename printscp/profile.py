@@ -250,7 +250,9 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(fs.max_copies >= 1, "[film_session] max_copies", "must be at least 1")
     need(fs.sorter_bins >= 0, "[film_session] sorter_bins", "must not be negative")
     need(fs.printer_memory_kb >= 1, "[film_session] printer_memory_kb", "must be at least 1")
-    need(0 <= fs.max_memory_allocation_kb <= fs.printer_memory_kb, "[film_session] max_memory_allocation_kb",
+    need(fs.max_memory_allocation_kb >= 0 and (fs.max_memory_allocation_kb <= fs.printer_memory_kb
+                                               or not fs.memory_allocation),
+         "[film_session] max_memory_allocation_kb",
          f"must be 0..{fs.printer_memory_kb} (printer_memory_kb): a larger request could never be met")
     need(0 <= fs.max_image_kb <= fs.printer_memory_kb, "[film_session] max_image_kb",
          f"must be 0 (no limit) or at most {fs.printer_memory_kb} (printer_memory_kb)")

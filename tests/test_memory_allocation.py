@@ -10,10 +10,13 @@ import threading
 
 import numpy as np
 import pytest
+from pydicom import Dataset
 
 from conftest import profile_with, wait_for
-from printscp import conformance
+from printscp import conformance, uids
+from printscp.model.hierarchy import Hierarchy
 from printscp.model.memory import KB, MemoryPool
+from printscp.model.printer import Printer
 from printscp.profile import ProfileError
 from scu import (COLOR_META, FILM_BOX, FILM_SESSION, associate, comment_of, gray_pixels, image_item,
                  status_of)
@@ -278,6 +281,44 @@ def test_each_refusal_is_logged(start_printer, caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert any("0x0106" in m and "more than the 512 KB" in m for m in messages), messages
     assert any("0xC605" in m and "image needs 64 KB" in m for m in messages), messages
+
+
+# ---- the end of the association reported from another thread -------------------------------
+
+
+def test_close_from_another_thread_waits_for_the_request_in_flight():
+    """pynetdicom reports EVT_CONN_CLOSE on its DUL thread, maybe while a request is being served."""
+    profile = memory_profile()
+    printer = Printer(profile)
+    hierarchy = Hierarchy(profile, printer, lambda request: "1")
+    meta = uids.BASIC_GRAYSCALE_PRINT_META
+    session = Dataset()
+    session.MemoryAllocation = 100
+    in_request, finish = threading.Event(), threading.Event()
+
+    def slow_request():
+        in_request.set()
+        finish.wait(10)
+        return session
+
+    # A request is being served: its data set is read inside the hierarchy's lock.
+    served = threading.Thread(target=lambda: hierarchy._run(
+        "N-CREATE", uids.BASIC_FILM_SESSION, "1.2.3", meta, 1,
+        lambda: hierarchy._create(uids.BASIC_FILM_SESSION, "1.2.3", slow_request(), meta)))
+    served.start()
+    assert in_request.wait(10)
+    closing = threading.Thread(target=hierarchy.close)
+    closing.start()
+    closing.join(0.2)
+    assert closing.is_alive(), "close() did not wait for the request in flight"
+    finish.set()
+    served.join(10)
+    closing.join(10)
+    assert printer.memory.free == printer.memory.total  # the reservation made in flight came back
+    late = hierarchy.n_create(uids.BASIC_FILM_SESSION, "1.2.4", session, meta)
+    assert late.status == 0x0110 and printer.memory.free == printer.memory.total
+    hierarchy.close()  # twice is harmless
+    assert printer.memory.free == printer.memory.total
 
 
 # ---- the pool itself, the profile and the conformance statement -------------------------------

@@ -68,8 +68,11 @@ def statement(p: Profile) -> str:
         ("Film Session", "Film Destination (2000,0040)", _values(fs.film_destinations) + bins,
          f"`{fs.film_destinations[0]}`", "0x0106"),
         ("Film Session", "Film Session Label, Owner ID", "LO ≤ 64 / SH ≤ 16", "empty", "0x0106"),
-        ("Film Session", "Memory Allocation (2000,0060)", "KB" if fs.memory_allocation else "not supported",
-         "—", "B600 (ignored)" if not fs.memory_allocation else "0x0106"),
+        ("Film Session", "Memory Allocation (2000,0060)",
+         f"0…{fs.max_memory_allocation_kb} KB" if fs.memory_allocation else "not supported",
+         "none (images use printer memory)" if fs.memory_allocation else "—",
+         "above the maximum or below what the images use 0x0106; not free now 0x0213"
+         if fs.memory_allocation else "B600 (ignored)"),
         ("Film Box", "Image Display Format (2010,0010)",
          f"`STANDARD\\C,R`, `ROW\\…`, `COL\\…` up to {fb.max_columns} columns × {fb.max_rows} rows"
          + "".join(f", `{name}`" for name in p.layout_data.display), "— (mandatory)",
@@ -164,12 +167,15 @@ def statement(p: Profile) -> str:
     add("- Only the last created Film Box may be changed, printed or deleted (others: 0x0110).")
     add("- Empty film box: B603; session with no image: B602; session without film box: C600.\n")
 
-    add("## 7. Image size, decimation and cropping\n")
+    add("## 7. Printer memory\n")
+    add(_memory(p))
+
+    add("## 8. Image size, decimation and cropping\n")
     add(fit.__doc__.split("\n\n", 1)[1].strip() + "\n")
     warns = "also warns" if ib.decimate_crop_default_warns else "does not warn"
     add(f"Without Requested Decimate/Crop Behavior this printer uses `{ib.decimate_crop_default}` and {warns}.\n")
 
-    add("## 8. Colour\n")
+    add("## 9. Colour\n")
     if "color" in p.association.meta_sop_classes:
         policy = ("accepted and read as interleaved (logged)" if ib.interleaved_color == "accept"
                   else "refused with 0x0106")
@@ -179,20 +185,20 @@ def statement(p: Profile) -> str:
         add("Grayscale only: the Basic Color Print Management Meta SOP Class is refused at association, "
             "so colour images cannot be sent.\n")
 
-    add("## 9. Printer N-GET\n")
+    add("## 10. Printer N-GET\n")
     add("Printer Status, Printer Status Info, Printer Name, Manufacturer, Manufacturer's Model Name, Device "
         "Serial Number, Software Versions, Date and Time of Last Calibration. An empty list returns all; "
         "an attribute the Printer does not have gives 0x0107 with the rest.\n")
 
-    add("## 10. Printer Configuration Retrieval N-GET\n")
+    add("## 11. Printer Configuration Retrieval N-GET\n")
     out.extend(_printer_configuration(p))
-    add("## 11. Print-specific statuses this printer returns\n")
+    add("## 12. Print-specific statuses this printer returns\n")
     add("| status | when |\n|---|---|")
     for code, when in _statuses(p):
         add(f"| `{code}` | {when} |")
     add("")
     if p.quirks.n_create_omit_affected_sop_class_uid or p.quirks.n_create_minimal_attribute_list:
-        add("## 12. Deliberate deviations\n")
+        add("## 13. Deliberate deviations\n")
         if p.quirks.n_create_omit_affected_sop_class_uid:
             add("- N-CREATE responses carry no Affected SOP Class UID.")
         if p.quirks.n_create_minimal_attribute_list:
@@ -253,3 +259,30 @@ def _printer_configuration(p: Profile) -> list[str]:
         f"| Decimate/Crop Result | `{pcr.decimate_crop_result(p)}` |",
         "",
     ]
+
+
+def _memory(p: Profile) -> str:
+    """What Memory Allocation and C605 mean on this printer (PS3.4 H.4.1.2.1, H.4.3)."""
+    fs = p.film_session
+    lines = [f"- The printer has {fs.printer_memory_kb} KB (1 KB = 1024 bytes), shared by all associations. "
+             "An image uses the bytes of its stored pixels: 1 per 8-bit, 2 per 12-bit, 3 per RGB pixel; "
+             "boxes without an image and print jobs use none."]
+    if fs.memory_allocation:
+        lines += [
+            f"- Memory Allocation in Film Session N-CREATE or N-SET reserves that much for the session, at most "
+            f"{fs.max_memory_allocation_kb} KB (more: 0x0106). A reservation the printer has not got free now: "
+            "0x0213, try later. N-SET re-sizes it; below what the session's images use: 0x0106. A refused "
+            "request leaves the previous reservation as it was.",
+            "- With a reservation, an Image Box N-SET whose image does not fit what is left of it gets C605; "
+            "without one, images use printer memory directly and get C605 when it has too little free.",
+        ]
+    else:
+        lines.append("- Memory Allocation is not supported: B600, the value is ignored. Images use printer "
+                     "memory directly; an Image Box N-SET whose image does not fit what is free gets C605.")
+    if fs.max_image_kb:
+        lines.append(f"- No single image may exceed {fs.max_image_kb} KB (C605).")
+    into = " (into the reservation, when there is one)" if fs.memory_allocation else ""
+    lines.append("- C605 leaves the image box as it was. Memory comes back as images are replaced or cleared and "
+                 f"film boxes deleted{into}, and all of it at Film Session N-DELETE or when the association is "
+                 "released or aborted.\n")
+    return "\n".join(lines)

@@ -72,7 +72,11 @@ class FilmSessionSettings:
     sorter_bins: int = 0
     max_copies: int = 99
     film_session_printing: str = "collated"
-    memory_allocation: bool = False
+    # Memory Allocation (2000,0060) and printer memory: see printscp/model/memory.py.
+    memory_allocation: bool = False  # false: the attribute gets B600 and is ignored
+    max_memory_allocation_kb: int = 262144  # the most one film session may reserve; more is 0x0106
+    printer_memory_kb: int = 1048576  # shared by all associations; a reservation not free now is 0x0213
+    max_image_kb: int = 0  # one image larger is C605; 0: no limit but the memory itself
 
 
 @dataclass(frozen=True)
@@ -291,6 +295,13 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(bool(fs.film_destinations), "[film_session] film_destinations", "must list at least one")
     need(fs.max_copies >= 1, "[film_session] max_copies", "must be at least 1")
     need(fs.sorter_bins >= 0, "[film_session] sorter_bins", "must not be negative")
+    need(fs.printer_memory_kb >= 1, "[film_session] printer_memory_kb", "must be at least 1")
+    need(fs.max_memory_allocation_kb >= 0 and (fs.max_memory_allocation_kb <= fs.printer_memory_kb
+                                               or not fs.memory_allocation),
+         "[film_session] max_memory_allocation_kb",
+         f"must be 0..{fs.printer_memory_kb} (printer_memory_kb): a larger request could never be met")
+    need(0 <= fs.max_image_kb <= fs.printer_memory_kb, "[film_session] max_image_kb",
+         f"must be 0 (no limit) or at most {fs.printer_memory_kb} (printer_memory_kb)")
     need(bool(fb.film_sizes), "[film_box] film_sizes", "must list at least one")
     for size, dims in fb.own_film_sizes.items():
         need(len(dims) == 2 and 20 <= min(dims) and max(dims) <= 1000, f"[film_box] own_film_sizes.{size}",

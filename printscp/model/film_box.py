@@ -148,6 +148,11 @@ class FilmBox:
                                          for position in range(1, len(annotation_format.boxes) + 1)]
         return film_box, warnings
 
+    @property
+    def stored_bytes(self) -> int:
+        """Printer memory its images use; returned to the film session when the box is deleted."""
+        return sum(ib.stored_bytes for ib in self.image_boxes)
+
     def n_set(self, ds: Dataset | None, profile: Profile,
               luts: Mapping[str, PresentationLut] | None = None) -> list[tuple[Status, str]]:
         what = "Basic Film Box N-SET"

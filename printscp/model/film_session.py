@@ -1,6 +1,8 @@
 """Basic Film Session (PS3.4 H.4.1, PS3.3 C.13.1).
 
 N-CREATE and N-SET take the same attributes (Table H.4-2 applies to both, H.4.1.2.2.1).
+The session owns its share of printer memory (`memory`): Memory Allocation reserves or
+re-sizes it, its image boxes use it, and deleting the session returns it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydicom import Dataset
 from printscp.model import attributes as attr
 from printscp.model import presentation_lut
 from printscp.model.film_box import FilmBox
+from printscp.model.memory import MemoryPool, SessionMemory
 from printscp.model.print_request import PresentationLut
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
@@ -29,13 +32,16 @@ SESSION_PRESENTATION = ("Illumination", "ReflectedAmbientLight", "ReferencedPres
 class FilmSession:
     sop_instance_uid: str
     values: dict
+    memory: SessionMemory
     film_boxes: list[FilmBox] = field(default_factory=list)
     presentation_lut: PresentationLut | None = None  # only on printers with in_film_session
 
     @classmethod
-    def create(cls, uid: str, ds: Dataset | None, profile: Profile,
+    def create(cls, uid: str, ds: Dataset | None, profile: Profile, pool: MemoryPool,
                luts: Mapping[str, PresentationLut] | None = None) -> tuple[FilmSession, list]:
+        """A refused N-CREATE raises before anything is reserved, so it leaves the pool as it was."""
         fs = profile.film_session
+        memory = SessionMemory(pool, fs.max_memory_allocation_kb, fs.max_image_kb)
         session = cls(uid, {
             "NumberOfCopies": 1,
             "PrintPriority": "MED",
@@ -43,13 +49,17 @@ class FilmSession:
             "FilmDestination": fs.film_destinations[0],
             "FilmSessionLabel": "",
             "OwnerID": "",
-        })
+        }, memory)
         warnings = session.n_set(ds, profile, luts, what="Basic Film Session N-CREATE")
         return session, warnings
 
     def n_set(self, ds: Dataset | None, profile: Profile, luts: Mapping[str, PresentationLut] | None = None,
               what: str = "Basic Film Session N-SET") -> list:
-        """Validate all, then apply; returns the warnings (B600 for Memory Allocation)."""
+        """Validate all, then apply; returns the warnings (B600 for Memory Allocation).
+
+        The reservation is made last, as the only step that may still fail (0x0106 above the
+        printer's limit or below what the images use, 0x0213 when the printer lacks it now).
+        """
         if ds is None:
             return []
         session_level = profile.presentation_lut.in_film_session
@@ -90,6 +100,8 @@ class FilmSession:
         lut = self.presentation_lut
         if attr.has(ds, presentation_lut.REFERENCE):
             lut = presentation_lut.reference(ds, luts)
+        if "MemoryAllocation" in changes:
+            self.memory.reserve(changes["MemoryAllocation"])  # last: the only step left that may fail
         self.values.update(changes)
         self.presentation_lut = lut
         return warnings

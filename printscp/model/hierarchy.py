@@ -1,12 +1,16 @@
 """One association's working print hierarchy: the Annex H state machine.
 
 The SCP layer calls one method per DIMSE-N request and gets back a Response; nothing
-here knows about sockets or pynetdicom. Per-association state needs no lock because
-pynetdicom serves one association's requests one after another on one thread.
+here knows about sockets or pynetdicom. pynetdicom serves one association's requests one
+after another on one thread, but the end of the association may be reported from its DUL
+thread (EVT_CONN_CLOSE) while a request is still being served; so requests and close()
+share a lock, and close() waits for the request in flight. Otherwise printer memory that
+request takes after close() had returned the session's would never come back.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,6 +80,8 @@ class Hierarchy:
         # before it and outlive its deletion (PS3.4 H.4.9.2.1.3).
         self.presentation_luts: dict[str, PresentationLut] = {}
         self.exchange: list[dict] = []  # every status answered, for job.json and the log
+        self._lock = threading.RLock()  # see the module docstring
+        self._closed = False
 
     # ---- DIMSE-N entry points ------------------------------------------------------------
 
@@ -107,16 +113,29 @@ class Hierarchy:
         """Release or abort: the same as an N-DELETE of the film session (H.4.1.2.1.3).
 
         Queued jobs hold frozen copies, so nothing they need is lost here.
-        Presentation LUTs end with the association too (H.4.9.2.1.3).
+        Presentation LUTs end with the association too (H.4.9.2.1.3), and the session's
+        printer memory goes back to the pool (H.4.1.2.1.1). Safe to call twice and from
+        another thread; requests after it are refused.
         """
-        self.film_session = None
-        self.presentation_luts = {}
+        with self._lock:
+            self._closed = True
+            if self.film_session is not None:
+                self.film_session.memory.close()
+            self.film_session = None
+            self.presentation_luts = {}
 
     # ---- plumbing ---------------------------------------------------------------------------
 
     def _run(self, operation: str, sop_class: str, instance_uid: str | None, meta: str,
              message_id: int, body: Callable[[], Response]) -> Response:
+        with self._lock:
+            return self._run_locked(operation, sop_class, instance_uid, meta, message_id, body)
+
+    def _run_locked(self, operation: str, sop_class: str, instance_uid: str | None, meta: str,
+                    message_id: int, body: Callable[[], Response]) -> Response:
         try:
+            if self._closed:
+                raise PrintError(Status.PROCESSING_FAILURE, "the association has ended; its print hierarchy is gone")
             self._check_class(operation, sop_class, meta)
             if instance_uid is not None and not is_valid_uid(instance_uid):
                 raise PrintError(Status.INVALID_SOP_INSTANCE,
@@ -219,7 +238,7 @@ class Hierarchy:
                 raise PrintError(Status.PROCESSING_FAILURE,
                                  "only one Film Session per association (PS3.4 H.4.1.2.1.3); delete "
                                  f"the existing one first: {self.film_session.sop_instance_uid}")
-            session, warnings = FilmSession.create(uid, ds, self.profile, self._luts())
+            session, warnings = FilmSession.create(uid, ds, self.profile, self.printer.memory, self._luts())
             self.film_session = session
             return self._outcome(warnings, dataset=session.attributes(), affected_instance_uid=uid)
 
@@ -268,7 +287,8 @@ class Hierarchy:
             return self._outcome(target.n_set(ds))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
-        return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut))
+        return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut,
+                                          memory=self.film_session.memory))
 
     # ---- N-GET ------------------------------------------------------------------------------
 
@@ -366,8 +386,10 @@ class Hierarchy:
             # new references are refused from now on (module docstring of presentation_lut).
             del self.presentation_luts[instance_uid]
         elif isinstance(target, FilmSession):
+            target.memory.close()  # the whole reservation, not only what the images used
             self.film_session = None
         else:
             self._require_last(target, "N-DELETE")
-            self.film_session.film_boxes.pop()
+            film_box = self.film_session.film_boxes.pop()
+            self.film_session.memory.release(film_box.stored_bytes)
         return Response()

@@ -16,6 +16,7 @@ from pydicom import Dataset
 from printscp import fit, uids
 from printscp.model import attributes as attr
 from printscp.model import presentation, presentation_lut
+from printscp.model.memory import SessionMemory
 from printscp.model.print_request import PresentationLut
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
@@ -57,17 +58,25 @@ class ImageBox:
         return self.sop_class_uid == uids.BASIC_COLOR_IMAGE_BOX
 
     @property
+    def stored_bytes(self) -> int:
+        """What the image costs in printer memory: the bytes of the stored pixel array."""
+        return 0 if self.pixels is None else self.pixels.nbytes
+
+    @property
     def what(self) -> str:
         return f"{uids.name(self.sop_class_uid)} N-SET"
 
     def n_set(self, ds: Dataset | None, profile: Profile, film_values: dict,
               luts: Mapping[str, PresentationLut] | None = None,
-              film_lut: PresentationLut | None = None) -> list[tuple[Status, str]]:
+              film_lut: PresentationLut | None = None,
+              memory: SessionMemory | None = None) -> list[tuple[Status, str]]:
         """Validate everything first, then apply, so a refused N-SET changes nothing.
 
         Like the other presentation settings, the LUT reference is replaced by every N-SET
         (each one carries the whole image). `luts` is None on a printer without the class;
-        `film_lut` is the film box's LUT, which applies when the box names none.
+        `film_lut` is the film box's LUT, which applies when the box names none. The new
+        image is paid for from `memory` (the film session's) last, after every other check:
+        C605 if it does not fit, with the old image still in place.
         """
         if ds is None:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{self.what} needs a data set with Image Box Position and the image")
@@ -97,6 +106,8 @@ class ImageBox:
             if judged:
                 warnings.append(judged)
                 reported = plan.outcome
+        if memory is not None:
+            memory.store(self.stored_bytes, 0 if image is None else image[0].nbytes)
 
         self.settings = settings
         self.reported_fit = reported

@@ -7,6 +7,7 @@ import threading
 from pydicom import Dataset
 from pydicom.datadict import tag_for_keyword
 
+from printscp.model.memory import MemoryPool
 from printscp.profile import Profile
 
 # Table H.4-17, in the order the standard lists them.
@@ -18,12 +19,14 @@ NGET_TAGS = {tag_for_keyword(k): k for k in NGET_ATTRIBUTES}
 
 
 class Printer:
-    """Status is shared state: every association reads it, runtime control may change it."""
+    """Status and memory are shared state: every association reads the status and draws on the
+    memory (printscp/model/memory.py); runtime control may change the status."""
 
     def __init__(self, profile: Profile):
         self.profile = profile
         self._lock = threading.Lock()
         self._status = ("NORMAL", "NORMAL")
+        self.memory = MemoryPool(profile.film_session.printer_memory_kb)
 
     @property
     def status(self) -> tuple[str, str]:

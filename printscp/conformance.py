@@ -10,7 +10,6 @@ from printscp import __version__, fit, layout, uids
 from printscp.model import printer_configuration as pcr
 from printscp.profile import Profile
 
-_META = {"grayscale": uids.BASIC_GRAYSCALE_PRINT_META, "color": uids.BASIC_COLOR_PRINT_META}
 _SYNTAX = {"explicit": "Explicit VR Little Endian", "implicit": "Implicit VR Little Endian"}
 
 
@@ -43,7 +42,7 @@ def statement(p: Profile) -> str:
     add("## 2. SOP classes (SCP role)\n")
     add("| SOP class | UID | negotiated as |\n|---|---|---|")
     for name in p.association.meta_sop_classes:
-        meta = _META[name]
+        meta = uids.META_BY_NAME[name]
         add(f"| {uids.name(meta)} | `{meta}` | Meta SOP Class |")
         for member in sorted(uids.META_MEMBERS[meta]):
             add(f"| – {uids.name(member)} | `{member}` | member of the Meta SOP Class |")

@@ -29,6 +29,9 @@ RETIRED_PRINT_CLASSES = {
     "1.2.840.10008.5.1.1.26": "PrintQueueManagement",
 }
 
+# Profile names of the Meta SOP Classes ([association] meta_sop_classes).
+META_BY_NAME = {"grayscale": BASIC_GRAYSCALE_PRINT_META, "color": BASIC_COLOR_PRINT_META}
+
 META_MEMBERS = {
     BASIC_GRAYSCALE_PRINT_META: frozenset(
         {BASIC_FILM_SESSION, BASIC_FILM_BOX, BASIC_GRAYSCALE_IMAGE_BOX, PRINTER}

@@ -23,7 +23,6 @@ from printscp.profile import Profile
 
 NGET_ATTRIBUTES = ("PrinterConfigurationSequence",)  # Table H.4-26: one top-level attribute
 NGET_TAGS = {tag_for_keyword(k): k for k in NGET_ATTRIBUTES}
-META_UIDS = {"grayscale": uids.BASIC_GRAYSCALE_PRINT_META, "color": uids.BASIC_COLOR_PRINT_META}
 ORIENTATIONS = ("PORTRAIT", "LANDSCAPE")
 # IS holds at most 2^31 - 1: "no limit" for a printer that accepts any Memory Allocation.
 IS_MAX = 2**31 - 1
@@ -32,7 +31,7 @@ IS_MAX = 2**31 - 1
 def attributes(profile: Profile) -> Dataset:
     """The whole N-GET answer: one item per Meta SOP Class this AE serves (one physical printer)."""
     ds = Dataset()
-    ds.PrinterConfigurationSequence = [_item(profile, META_UIDS[name])
+    ds.PrinterConfigurationSequence = [_item(profile, uids.META_BY_NAME[name])
                                        for name in profile.association.meta_sop_classes]
     return ds
 

@@ -29,11 +29,6 @@ log = logging.getLogger("printscp.scp")
 
 # The printer's preference order: pynetdicom picks the first of ours the SCU also proposed.
 TRANSFER_SYNTAXES = {"explicit": ExplicitVRLittleEndian, "implicit": ImplicitVRLittleEndian}
-META_UIDS = {"grayscale": uids.BASIC_GRAYSCALE_PRINT_META, "color": uids.BASIC_COLOR_PRINT_META}
-MEMBER_CLASSES = {
-    "grayscale": (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.PRINTER),
-    "color": (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_COLOR_IMAGE_BOX, uids.PRINTER),
-}
 
 
 def _register_retired_print_classes() -> None:
@@ -47,10 +42,11 @@ def _register_retired_print_classes() -> None:
 def supported_contexts(profile: Profile) -> list[PresentationContext]:
     """What this printer accepts at association time, all from its profile."""
     syntaxes = [TRANSFER_SYNTAXES[name] for name in profile.association.transfer_syntaxes]
-    abstract = [META_UIDS[name] for name in profile.association.meta_sop_classes]
+    metas = [uids.META_BY_NAME[name] for name in profile.association.meta_sop_classes]
+    abstract = list(metas)
     if profile.association.accept_member_classes:  # non-standard, some old SCUs need it (fo-dicom #667)
-        for name in profile.association.meta_sop_classes:
-            abstract += [uid for uid in MEMBER_CLASSES[name] if uid not in abstract]
+        for meta in metas:
+            abstract += sorted(uid for uid in uids.META_MEMBERS[meta] if uid not in abstract)
     abstract += profile.optional_sop_classes  # each on a context of its own (PS3.4 H.3.3.2)
     abstract.append(uids.VERIFICATION)
     return [build_context(uid, syntaxes) for uid in abstract]

@@ -101,9 +101,10 @@ class Hierarchy:
                          lambda: self._get(sop_class, instance_uid, tags))
 
     def n_action(self, sop_class: str, instance_uid: str, action_type: int | None,
-                 meta: str, message_id: int = 0) -> Response:
+                 meta: str, message_id: int = 0, fail_info: str | None = None) -> Response:
+        """`fail_info`: a scripted fault makes the print job this queues fail with that info."""
         return self._run("N-ACTION", sop_class, instance_uid, meta, message_id,
-                         lambda: self._action(sop_class, instance_uid, action_type, message_id))
+                         lambda: self._action(sop_class, instance_uid, action_type, message_id, fail_info))
 
     def n_delete(self, sop_class: str, instance_uid: str, meta: str, message_id: int = 0) -> Response:
         return self._run("N-DELETE", sop_class, instance_uid, meta, message_id,
@@ -317,7 +318,8 @@ class Hierarchy:
 
     # ---- N-ACTION ---------------------------------------------------------------------------
 
-    def _action(self, sop_class: str, instance_uid: str, action_type: int | None, message_id: int) -> Response:
+    def _action(self, sop_class: str, instance_uid: str, action_type: int | None, message_id: int,
+                fail_info: str | None = None) -> Response:
         target = self._find(sop_class, instance_uid)
         if action_type != 1:
             raise PrintError(Status.NO_SUCH_ACTION_TYPE,
@@ -328,7 +330,7 @@ class Hierarchy:
                 return Response(Status.FILM_BOX_EMPTY_PAGE,
                                 "the film box has no image in any image box; nothing was printed")
             outcome = self._outcome(target.fit_problems(self.profile))
-            return self._print("FILM_BOX", [target], outcome, Status.PRINT_QUEUE_FULL_FILM_BOX, message_id)
+            return self._print("FILM_BOX", [target], outcome, Status.PRINT_QUEUE_FULL_FILM_BOX, message_id, fail_info)
 
         session_printing = self.profile.film_session.film_session_printing
         if session_printing == "unsupported":
@@ -345,10 +347,11 @@ class Hierarchy:
             warnings.insert(0, (Status.FILM_SESSION_PRINTING_NOT_SUPPORTED,
                                 "films printed, but without collation: copies of each film come out together"))
         outcome = self._outcome(warnings)
-        return self._print("FILM_SESSION", films, outcome, Status.PRINT_QUEUE_FULL_FILM_SESSION, message_id)
+        return self._print("FILM_SESSION", films, outcome, Status.PRINT_QUEUE_FULL_FILM_SESSION, message_id,
+                           fail_info)
 
     def _print(self, source: str, film_boxes: list[FilmBox], outcome: Response,
-               queue_full: Status, message_id: int) -> Response:
+               queue_full: Status, message_id: int, fail_info: str | None = None) -> Response:
         """Freeze a copy of the hierarchy and queue it; the association thread never renders."""
         fs = self.film_session
         action_entry = self._entry("N-ACTION", uids.BASIC_FILM_BOX if source == "FILM_BOX" else uids.BASIC_FILM_SESSION,
@@ -368,6 +371,7 @@ class Hierarchy:
             exchange=tuple(self.exchange) + (action_entry,),
             notes=tuple(sorted({image.attributes["policy"] for film in films for image in film.images
                                 if image is not None and "policy" in image.attributes})),
+            fail_info=fail_info,
         )
         try:
             outcome.job_id = self.submit(request)

@@ -126,3 +126,4 @@ class PrintRequest:
     film_session: dict  # film session attributes, for job.json
     exchange: tuple[dict, ...] = field(default=())  # every status returned so far on the association
     notes: tuple[str, ...] = field(default=())  # policies applied (e.g. interleaved colour accepted)
+    fail_info: str | None = None  # a scripted fault: the job fails with this Execution Status Info

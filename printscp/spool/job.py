@@ -55,6 +55,9 @@ def run(job: Job, output_dir: Path) -> Path:
     started = datetime.now()
 
     def fill(staging: Path) -> dict:
+        if job.request.fail_info:  # a scripted fault: the printer "fails" this film, nothing comes out
+            log.warning("job %s fails by scripted fault: %s", job.job_id, job.request.fail_info)
+            return _manifest(job, "FAILURE", job.request.fail_info, started, [], staging)
         try:
             outputs = _render(job.request, staging)
             return _manifest(job, "DONE", None, started, outputs, staging)

@@ -6,7 +6,7 @@ so the statement cannot drift from the behaviour: it is regenerated, never hand-
 
 from __future__ import annotations
 
-from printscp import __version__, fit, layout, uids
+from printscp import __version__, fit, uids
 from printscp.model import printer_configuration as pcr
 from printscp.profile import Profile
 
@@ -52,10 +52,11 @@ def statement(p: Profile) -> str:
         add(f"| {uids.name(optional)} | `{optional}` | optional class, own context |")
     add(f"| Verification | `{uids.VERIFICATION}` | own context |")
     add("")
-    optional_classes = (uids.PRESENTATION_LUT, uids.BASIC_ANNOTATION_BOX, uids.PRINTER_CONFIGURATION_RETRIEVAL)
-    refused = [uids.name(uid) for uid in optional_classes if uid not in p.optional_sop_classes] + ["Print Job"]
-    add(f"Not served (their contexts are rejected): {', '.join(refused)}. A message for a class outside "
-        "the context's Meta SOP Class is refused with 0x0118.\n")
+    optional_classes = (uids.PRESENTATION_LUT, uids.BASIC_ANNOTATION_BOX, uids.PRINTER_CONFIGURATION_RETRIEVAL,
+                        uids.PRINT_JOB)
+    refused = [uids.name(uid) for uid in optional_classes if uid not in p.optional_sop_classes]
+    add(f"Not served (their contexts are rejected): {', '.join(refused) or 'none'}. A message for a class "
+        "outside the context's Meta SOP Class is refused with 0x0118.\n")
 
     add("## 3. Attributes: valid values, default, answer to an invalid value\n")
     add("| SOP class | attribute | valid values | default | invalid / unsupported |\n|---|---|---|---|---|")
@@ -163,6 +164,27 @@ def statement(p: Profile) -> str:
     }[fs.film_session_printing]
     add(f"- {printing}")
     add(f"- Print queue: {p.spool.queue_size} jobs; when full, C601 (Film Session) / C602 (Film Box).")
+    if p.spool.seconds_per_film:
+        add(f"- Printing takes {p.spool.seconds_per_film:g} s per delivered film.")
+    add("- While the printer status is FAILURE: " + (
+        "N-ACTION is refused with 0x0110 naming the Printer Status Info." if p.spool.while_failed == "refuse" else
+        "jobs are accepted and fail, with Execution Status Info = the Printer Status Info."))
+    if p.print_job.supported:
+        add("- Print Job SOP Class: N-ACTION creates a Print Job; to an SCU that negotiated the Print Job context "
+            "the N-ACTION response carries Referenced Print Job Sequence (2100,0500). Execution Status PENDING "
+            "(QUEUED) → PRINTING (NORMAL) → DONE (NORMAL) or FAILURE (the reason). N-GET works on any association "
+            "while the printer runs (the last 1000 jobs).")
+    events = []
+    if p.print_job.supported and p.events.print_job:
+        events.append("Print Job events Pending 1, Printing 2, Done 3, Failure 4 on the Print Job context")
+    if p.events.printer:
+        events.append("Printer events Normal 1, Warning 2, Failure 3 on the Meta SOP Class context, to every "
+                      "associated SCU on every status change")
+    if events:
+        add(f"- N-EVENT-REPORT: {'; '.join(events)}. Sent by the association's own thread after the response "
+            "it is serving, never during a request; the SCU's requests meanwhile are held and served in order; "
+            f"after {p.events.reply_timeout_s:g} s without a reply the printer stops waiting and keeps the "
+            "association.")
     add("- Only the last created Film Box may be changed, printed or deleted (others: 0x0110).")
     add("- Empty film box: B603; session with no image: B602; session without film box: C600.\n")
 

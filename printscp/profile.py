@@ -23,6 +23,7 @@ DEFAULT_PROFILE = "default"
 ENUMS = {
     "meta_sop_classes": {"grayscale", "color"},
     "transfer_syntaxes": {"explicit", "implicit"},
+    "while_failed": {"fail", "refuse"},
     "film_session_printing": {"collated", "uncollated", "unsupported"},
     "magnification_types": {"REPLICATE", "BILINEAR", "CUBIC", "NONE"},
     "decimate_crop_default": {"DECIMATE", "CROP", "FAIL"},
@@ -154,8 +155,26 @@ class PrinterConfigurationSettings:
 
 
 @dataclass(frozen=True)
+class PrintJobSettings:
+    """Print Job SOP Class (PS3.4 H.4.5): served on its own context when supported."""
+
+    supported: bool = False
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """N-EVENT-REPORTs the printer sends (PS3.4 H.4.5.1, H.4.6.1)."""
+
+    printer: bool = True  # Printer status changes, on the Meta SOP Class context
+    print_job: bool = True  # Pending, Printing, Done, Failure, on the Print Job context
+    reply_timeout_s: float = 5.0  # then the printer stops waiting for the SCU's reply, keeping the association
+
+
+@dataclass(frozen=True)
 class SpoolSettings:
     queue_size: int = 32
+    seconds_per_film: float = 0.0  # simulated exposure time per delivered film: a slow printer
+    while_failed: str = "fail"  # printer status FAILURE: queued jobs "fail" with its info, or N-ACTION is "refuse"d
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,8 @@ class Profile:
     printer_configuration: PrinterConfigurationSettings = PrinterConfigurationSettings()
     spool: SpoolSettings = SpoolSettings()
     quirks: Quirks = Quirks()
+    print_job: PrintJobSettings = PrintJobSettings()
+    events: EventSettings = EventSettings()
     layout_data: formats.Catalog = formats.Catalog()  # the data-defined layouts offered, resolved at load
 
     def film_size_mm(self, film_size_id: str, orientation: str) -> tuple[float, float]:
@@ -189,6 +210,7 @@ class Profile:
             (uids.PRESENTATION_LUT, self.presentation_lut.supported),
             (uids.BASIC_ANNOTATION_BOX, bool(self.film_box.annotation_formats)),
             (uids.PRINTER_CONFIGURATION_RETRIEVAL, self.printer_configuration.supported),
+            (uids.PRINT_JOB, self.print_job.supported),
         )
         return tuple(uid for uid, on in served if on)
 
@@ -339,6 +361,8 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(p.printer_configuration.max_collated_films >= 1, "[printer_configuration] max_collated_films",
          "must be at least 1")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
+    need(0 <= p.spool.seconds_per_film <= 600, "[spool] seconds_per_film", "must be 0..600")
+    need(0 < p.events.reply_timeout_s <= 60, "[events] reply_timeout_s", "must be more than 0 and at most 60")
 
 
 def to_toml(p: Profile) -> str:

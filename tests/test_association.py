@@ -23,7 +23,8 @@ def accepted(port, contexts, **kw):
 def test_meta_classes_verification_and_the_served_optional_classes_are_accepted(printer):
     got = accepted(printer.port, [GRAY_META, COLOR_META, VERIFICATION, PRESENTATION_LUT, PRINT_JOB,
                                   ANNOTATION_BOX, PRINTER_CONFIGURATION])
-    assert set(got) == {GRAY_META, COLOR_META, VERIFICATION, PRESENTATION_LUT, ANNOTATION_BOX, PRINTER_CONFIGURATION}
+    assert set(got) == {GRAY_META, COLOR_META, VERIFICATION, PRESENTATION_LUT, ANNOTATION_BOX, PRINTER_CONFIGURATION,
+                        PRINT_JOB}
 
 
 def test_explicit_vr_little_endian_is_preferred_and_implicit_still_works(printer):

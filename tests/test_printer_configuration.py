@@ -103,7 +103,7 @@ def test_one_item_per_meta_class_with_the_optional_classes_served(printer):
     status, ds = get_configuration(printer.port)
     assert status_of(status) == 0
     gray, color = items_of(ds)
-    optional = [PRESENTATION_LUT, ANNOTATION_BOX, PCR]
+    optional = [PRESENTATION_LUT, ANNOTATION_BOX, PCR, "1.2.840.10008.5.1.1.14"]  # ... and Print Job
     assert list(gray.SOPClassesSupported) == [GRAY_META, *optional]
     assert list(color.SOPClassesSupported) == [COLOR_META, *optional]
     for item in (gray, color):
@@ -203,6 +203,7 @@ def test_a_different_printer_gives_a_different_answer(start_printer):
         image_box={"bits_stored": [8], "requested_image_size": False, "requested_decimate_crop_behavior": False,
                    "decimate_crop_default": "CROP"},
         presentation_lut={"supported": False},
+        print_job={"supported": False},
     ))
     status, ds = get_configuration(p.port, contexts=[GRAY_META, PCR])
     assert status_of(status) == 0

@@ -11,6 +11,7 @@ request takes after close() had returned the session's would never come back.
 from __future__ import annotations
 
 import threading
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,8 @@ from printscp.model.film_box import FilmBox, inherit_session_presentation
 from printscp.model.film_session import FilmSession
 from printscp.model.image_box import ImageBox
 from printscp.model.print_request import PresentationLut, PrintRequest
+from printscp.model.print_job import NGET_TAGS as PRINT_JOB_NGET_TAGS
+from printscp.model.print_job import PrintJob
 from printscp.model.printer import NGET_TAGS as PRINTER_NGET_TAGS
 from printscp.model.printer import Printer
 from printscp.profile import Profile
@@ -44,6 +47,7 @@ class Response:
     affected_instance_uid: str | None = None  # N-CREATE: the UID used or assigned
     attribute_identifiers: list[int] = field(default_factory=list)  # 0x0107 on N-GET/N-SET
     job_id: str | None = None
+    print_job: PrintJob | None = None  # N-ACTION on a printer with the Print Job SOP Class
 
 
 Submit = Callable[[PrintRequest], str]
@@ -57,6 +61,7 @@ _OPERATIONS = {
     uids.PRINTER: {"N-GET"},
     uids.PRESENTATION_LUT: {"N-CREATE", "N-DELETE"},
     uids.PRINTER_CONFIGURATION_RETRIEVAL: {"N-GET"},
+    uids.PRINT_JOB: {"N-GET"},
 }
 
 # Optional classes the profile may leave out; their own contexts are then refused, so
@@ -67,13 +72,16 @@ _PROFILE_GATED = (uids.PRESENTATION_LUT, uids.PRINTER_CONFIGURATION_RETRIEVAL)
 class Hierarchy:
     def __init__(self, profile: Profile, printer: Printer, submit: Submit, *,
                  calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid,
-                 annotation_negotiated: bool = False):
+                 annotation_negotiated: bool = False, job_listener=None):
+        """`job_listener(job, status, info)` hears every state of the Print Jobs this association
+        creates (the SCP layer turns them into N-EVENT-REPORTs)."""
         self.profile = profile
         self.printer = printer
         self.submit = submit
         self.calling_ae = calling_ae
         self.called_ae = called_ae
         self.new_uid = new_uid
+        self.job_listener = job_listener
         self.annotation_negotiated = annotation_negotiated  # film boxes then get annotation boxes (H.4.2.2.1.3)
         self.film_session: FilmSession | None = None
         # Presentation LUTs live beside the film session, not under it: they may be created
@@ -294,27 +302,22 @@ class Hierarchy:
     # ---- N-GET ------------------------------------------------------------------------------
 
     def _get(self, sop_class: str, instance_uid: str, tags: list[int]) -> Response:
-        """N-GET of a well-known instance: the Printer (H.4.6) or its configuration (H.4.11)."""
+        """N-GET of a well-known instance (Printer H.4.6, its configuration H.4.11) or of a Print
+        Job (H.4.5), which the printer keeps after the association that made it has gone."""
+        what = uids.name(sop_class)
+        if sop_class == uids.PRINT_JOB:
+            job = self.printer.job(instance_uid)
+            if job is None:
+                raise PrintError(Status.NO_SUCH_SOP_INSTANCE, f"no such Print Job on this printer: {instance_uid}")
+            return _select(job.attributes(), PRINT_JOB_NGET_TAGS, tags, what)
         is_printer = sop_class == uids.PRINTER
         instance = uids.PRINTER_INSTANCE if is_printer else uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE
         known = PRINTER_NGET_TAGS if is_printer else printer_configuration.NGET_TAGS
-        what = uids.name(sop_class)
         if instance_uid != instance:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE,
                              f"use SOP Instance UID {instance} (the well-known {what}); got {instance_uid}")
         full = self.printer.attributes() if is_printer else printer_configuration.attributes(self.profile)
-        if not tags:
-            return Response(dataset=full)
-        unknown = [int(t) for t in tags if int(t) not in known]
-        ds = Dataset()
-        for tag in tags:
-            if int(tag) in known:
-                setattr(ds, known[int(tag)], getattr(full, known[int(tag)]))
-        if unknown:
-            return Response(Status.ATTRIBUTE_LIST_ERROR,
-                            f"the {what} has no attribute {', '.join(f'({t >> 16:04X},{t & 0xFFFF:04X})' for t in unknown)}",
-                            dataset=ds, attribute_identifiers=unknown)
-        return Response(dataset=ds)
+        return _select(full, known, tags, what)
 
     # ---- N-ACTION ---------------------------------------------------------------------------
 
@@ -373,12 +376,24 @@ class Hierarchy:
                                 if image is not None and "policy" in image.attributes})),
             fail_info=fail_info,
         )
+        status, info = self.printer.status
+        if status == "FAILURE" and self.profile.spool.while_failed == "refuse":
+            raise PrintError(Status.PROCESSING_FAILURE, f"printer FAILURE ({info}): not printed; try when it is NORMAL")
+        if self.profile.print_job.supported:
+            request = dataclasses.replace(request, print_job=PrintJob(
+                self.new_uid(), print_priority=fs.values["PrintPriority"], printer_name=self.profile.printer.printer_name,
+                originator=self.calling_ae, film_session_label=fs.values.get("FilmSessionLabel", "")))
+            outcome.print_job = request.print_job
+            if self.job_listener is not None:
+                request.print_job.listen(self.job_listener)  # before the spool can move it on
         try:
             outcome.job_id = self.submit(request)
         except QueueFull as exc:
             raise PrintError(queue_full, f"the print queue is full ({exc}); try again when jobs have finished") from None
         for fb in film_boxes:
             fb.printed = True
+        if request.print_job is not None:
+            self.printer.add_job(request.print_job)
         return outcome
 
     # ---- N-DELETE ---------------------------------------------------------------------------
@@ -397,3 +412,19 @@ class Hierarchy:
             film_box = self.film_session.film_boxes.pop()
             self.film_session.memory.release(film_box.stored_bytes)
         return Response()
+
+
+def _select(full: Dataset, known: dict[int, str], tags: list[int], what: str) -> Response:
+    """N-GET: all attributes for an empty list; asked-for ones otherwise, unknown tags → 0x0107."""
+    if not tags:
+        return Response(dataset=full)
+    unknown = [int(t) for t in tags if int(t) not in known]
+    ds = Dataset()
+    for tag in tags:
+        if int(tag) in known:
+            setattr(ds, known[int(tag)], getattr(full, known[int(tag)]))
+    if unknown:
+        return Response(Status.ATTRIBUTE_LIST_ERROR,
+                        f"the {what} has no attribute {', '.join(f'({t >> 16:04X},{t & 0xFFFF:04X})' for t in unknown)}",
+                        dataset=ds, attribute_identifiers=unknown)
+    return Response(dataset=ds)

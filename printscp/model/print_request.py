@@ -14,6 +14,7 @@ from datetime import datetime
 import numpy as np
 
 from printscp.fit import FitPlan
+from printscp.model.print_job import PrintJob
 from printscp.layout import Rect
 
 
@@ -127,3 +128,4 @@ class PrintRequest:
     exchange: tuple[dict, ...] = field(default=())  # every status returned so far on the association
     notes: tuple[str, ...] = field(default=())  # policies applied (e.g. interleaved colour accepted)
     fail_info: str | None = None  # a scripted fault: the job fails with this Execution Status Info
+    print_job: PrintJob | None = None  # the Print Job SOP instance tracking this request, when served

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 
 from pydicom import Dataset
 from pydicom.datadict import tag_for_keyword
 
 from printscp.model.memory import MemoryPool
+from printscp.model.print_job import PrintJob
 from printscp.profile import Profile
 
 # Table H.4-17, in the order the standard lists them.
@@ -16,16 +20,28 @@ NGET_ATTRIBUTES = (
     "DeviceSerialNumber", "SoftwareVersions", "DateOfLastCalibration", "TimeOfLastCalibration",
 )
 NGET_TAGS = {tag_for_keyword(k): k for k in NGET_ATTRIBUTES}
+log = logging.getLogger("printscp.printer")
+
+
+# Event Type IDs of the Printer N-EVENT-REPORT (PS3.4 H.4.6.1.1).
+EVENT_TYPES = {"NORMAL": 1, "WARNING": 2, "FAILURE": 3}
+KEEP_JOBS = 1000  # Print Jobs answerable by N-GET after their association ended
+
+StatusListener = Callable[[str, str], None]
 
 
 class Printer:
-    """Status and memory are shared state: every association reads the status and draws on the
-    memory (printscp/model/memory.py); runtime control may change the status."""
+    """Status, memory and print jobs are shared state: every association reads the status,
+    draws on the memory (printscp/model/memory.py) and may ask after any job; runtime control
+    and scripted faults change the status, and every change is told to every listener (the
+    event channels of the associations using this printer)."""
 
     def __init__(self, profile: Profile):
         self.profile = profile
         self._lock = threading.Lock()
         self._status = ("NORMAL", "NORMAL")
+        self._listeners: dict[int, StatusListener] = {}
+        self._jobs: OrderedDict[str, PrintJob] = OrderedDict()
         self.memory = MemoryPool(profile.film_session.printer_memory_kb)
 
     @property
@@ -35,7 +51,40 @@ class Printer:
 
     def set_status(self, status: str, info: str) -> None:
         with self._lock:
+            changed = (status, info) != self._status
             self._status = (status, info)
+            listeners = list(self._listeners.values())
+        if changed:
+            log.warning("printer %s is now %s (%s)", self.profile.printer.printer_name, status, info)
+            for listener in listeners:
+                listener(status, info)
+
+    def listen(self, key: int, listener: StatusListener) -> None:
+        with self._lock:
+            self._listeners[key] = listener
+
+    def forget(self, key: int) -> None:
+        with self._lock:
+            self._listeners.pop(key, None)
+
+    def add_job(self, job: PrintJob) -> None:
+        with self._lock:
+            self._jobs[job.sop_instance_uid] = job
+            while len(self._jobs) > KEEP_JOBS:
+                self._jobs.popitem(last=False)
+
+    def job(self, uid: str) -> PrintJob | None:
+        with self._lock:
+            return self._jobs.get(uid)
+
+    def event_information(self, status: str, info: str) -> Dataset | None:
+        """Event Information of the Printer event announcing (status, info) (PS3.4 H.4.6.1.1)."""
+        if status == "NORMAL":
+            return None
+        ds = Dataset()
+        ds.PrinterStatusInfo = info
+        ds.PrinterName = self.profile.printer.printer_name
+        return ds
 
     def attributes(self) -> Dataset:
         ident = self.profile.printer

@@ -11,12 +11,16 @@ import copy
 import logging
 import socket
 import threading
+import weakref
 
 from pydicom import Dataset
 from pynetdicom import evt
 
 from printscp import uids
 from printscp.model.hierarchy import Hierarchy, Response
+from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
+from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
+from printscp.scp.events import Event, EventChannel
 from printscp.status import Status
 
 log = logging.getLogger("printscp.scp")
@@ -41,6 +45,7 @@ class PrintHandlers:
     def __init__(self, route):
         self.route = route
         self._routes: dict[int, object] = {}
+        self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
         self._lock = threading.Lock()
 
@@ -89,13 +94,20 @@ class PrintHandlers:
         assoc.acceptor.ae_title = called
         assoc.acceptor.supported_contexts = copy.deepcopy(printer.contexts)
         assoc.acceptor.maximum_length = printer.profile.association.max_pdu_size
+        channel = EventChannel(assoc, printer.profile.events.reply_timeout_s)
         with self._lock:
             self._routes[id(assoc)] = printer
+            self._channels[id(assoc)] = channel
+        if printer.profile.events.printer:
+            printer.printer.listen(id(assoc), _printer_events(weakref.ref(channel), printer.printer))
 
     def on_association_end(self, event) -> None:
         with self._lock:
-            self._routes.pop(id(event.assoc), None)
+            printer = self._routes.pop(id(event.assoc), None)
+            self._channels.pop(id(event.assoc), None)
             hierarchy = self._hierarchies.pop(id(event.assoc), None)
+        if printer is not None:
+            printer.printer.forget(id(event.assoc))
         if hierarchy is not None:
             hierarchy.close()
             log.debug("association with %s ended; its print hierarchy was deleted", hierarchy.calling_ae)
@@ -106,8 +118,10 @@ class PrintHandlers:
             hierarchy = self._hierarchies.get(key)
             if hierarchy is None:
                 printer = self._routes[key]
+                channel = self._channels[key]
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
+                    job_listener=_job_events(weakref.ref(channel)) if printer.profile.events.print_job else None,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
@@ -147,7 +161,7 @@ class PrintHandlers:
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), req.ActionTypeID,
             meta=_meta(event), message_id=event.message_id)
         status, _ = self._status(event, response)
-        return status, None  # no Action Reply: the Print Job SOP Class is not served
+        return status, _action_reply(event.assoc, response)
 
     def on_n_delete(self, event):
         req = event.request
@@ -196,6 +210,42 @@ class PrintHandlers:
         if n_create and status.is_warning and response.affected_instance_uid:
             rsp.AffectedSOPInstanceUID = response.affected_instance_uid
         return rsp, ds
+
+
+def _action_reply(assoc, response: Response) -> Dataset | None:
+    """Referenced Print Job Sequence, only to an SCU that negotiated the Print Job SOP Class:
+    some SCUs fail a print whose N-ACTION response carries a data set they did not expect."""
+    if response.print_job is None or not _negotiated(assoc, uids.PRINT_JOB):
+        return None
+    item = Dataset()
+    item.ReferencedSOPClassUID = uids.PRINT_JOB
+    item.ReferencedSOPInstanceUID = response.print_job.sop_instance_uid
+    reply = Dataset()
+    reply.add_new(0x21000500, "SQ", [item])  # Referenced Print Job Sequence (retired keyword in PS3.6)
+    return reply
+
+
+def _job_events(channel_ref):
+    """Print Job N-EVENT-REPORTs (Pending 1, Printing 2, Done 3, Failure 4) on the PJ context."""
+    def listener(job, status, info):
+        channel = channel_ref()
+        if channel is not None and channel.can_send(uids.PRINT_JOB):
+            channel.post(Event(uids.PRINT_JOB, uids.PRINT_JOB, job.sop_instance_uid,
+                               PRINT_JOB_EVENTS[status], job.event_information()))
+    return listener
+
+
+def _printer_events(channel_ref, printer):
+    """Printer N-EVENT-REPORTs (Normal 1, Warning 2, Failure 3) on the Meta SOP Class context."""
+    def listener(status, info):
+        channel = channel_ref()
+        if channel is None:
+            return
+        meta = next((m for m in uids.META_MEMBERS if channel.can_send(m)), None)
+        if meta is not None:
+            channel.post(Event(meta, uids.PRINTER, uids.PRINTER_INSTANCE, PRINTER_EVENTS[status],
+                               printer.event_information(status, info)))
+    return listener
 
 
 def _decode(read):

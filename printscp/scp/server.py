@@ -66,12 +66,16 @@ class EmulatedPrinter:
 
     ae_title: str
     profile: Profile
-    spooler: Spooler
+    output: Path
     printer: Printer = field(init=False)
+    spooler: Spooler = field(init=False)
     contexts: list[PresentationContext] = field(init=False)
 
     def __post_init__(self):
         self.printer = Printer(self.profile)
+        self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
+                               seconds_per_film=self.profile.spool.seconds_per_film,
+                               printer_status=lambda: self.printer.status)
         self.contexts = supported_contexts(self.profile)
 
 
@@ -88,11 +92,8 @@ class PrintServer:
         self.settings = settings
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
-        self.printers = {
-            ae: EmulatedPrinter(ae, p, Spooler(settings.output / ae if several else settings.output,
-                                               queue_size=p.spool.queue_size))
-            for ae, p in setups.items()
-        }
+        self.printers = {ae: EmulatedPrinter(ae, p, settings.output / ae if several else settings.output)
+                         for ae, p in setups.items()}
         first = next(iter(self.printers.values()))
         if default_ae == "auto":  # one printer: it answers any title unless its profile checks it
             default_ae = None if several or first.profile.association.check_called_ae else first.ae_title

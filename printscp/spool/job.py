@@ -70,6 +70,10 @@ def run(job: Job, output_dir: Path) -> Path:
     return _publish(job, output_dir, fill)
 
 
+def read_manifest(folder: Path) -> dict:
+    return json.loads((folder / "job.json").read_text(encoding="utf-8"))
+
+
 def record_failure(job: Job, output_dir: Path, reason: str) -> Path:
     """A queued job that will never print (e.g. the server stops first) still gets its record."""
     return _publish(job, output_dir, lambda staging: _manifest(job, "FAILURE", reason, None, [], staging))
@@ -126,6 +130,9 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
     return {
         "job_id": job.job_id,
         "state": state,
+        **({"print_job": {"sop_instance_uid": r.print_job.sop_instance_uid,
+                          "execution_status": state, **({"execution_status_info": error} if error else {})}}
+           if r.print_job is not None else {}),
         **({"error": error} if error else {}),
         "source": r.source,
         "calling_ae": r.calling_ae,

@@ -25,7 +25,13 @@ _STOP = object()
 
 
 class Spooler:
-    def __init__(self, output_dir: Path, queue_size: int, workers: int = 1):
+    def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
+                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL")):
+        """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
+        `printer_status()`: the printer's (status, info), read as each job starts."""
+        self.seconds_per_film = seconds_per_film
+        self.printer_status = printer_status
+        self._stopping = threading.Event()
         self.output_dir = Path(output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.output_dir / jobs.INCOMING, ignore_errors=True)  # leftovers of a killed server
@@ -46,6 +52,8 @@ class Spooler:
                 raise QueueFull(f"{self._pending} of {self.queue_size} jobs waiting")
             self._pending += 1
             job_id = f"{self._session}-{next(self._ids):04d}"
+        if request.print_job is not None:  # before the worker can see it: Pending comes first
+            request.print_job.set_state("PENDING", "QUEUED")
         self._queue.put(jobs.Job(job_id, request, datetime.now()))
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
@@ -64,6 +72,7 @@ class Spooler:
     def close(self, timeout: float = 120.0) -> None:
         """Finish queued jobs; any still queued after `timeout` is recorded as failed."""
         finished = self.wait_idle(timeout)
+        self._stopping.set()
         if not finished:
             self._fail_queued("printscp stopped before this job was printed")
         for _ in self._threads:
@@ -78,6 +87,8 @@ class Spooler:
             except queue.Empty:
                 return
             if item is not _STOP:
+                if item.request.print_job is not None:
+                    item.request.print_job.set_state("FAILURE", "PRINTER DOWN")
                 self._finish(jobs.record_failure(item, self.output_dir, reason))
 
     def _work(self) -> None:
@@ -86,11 +97,34 @@ class Spooler:
             if item is _STOP:
                 return
             try:
-                folder = jobs.run(item, self.output_dir)
+                folder = self._print(item)
             except Exception:  # disk full, permissions: keep serving, say so loudly
                 log.exception("job %s could not be written", item.job_id)
                 folder = None
+                self._track(item, "FAILURE", "PRINTER DOWN")
             self._finish(folder)
+
+    def _print(self, item: jobs.Job) -> Path:
+        """PENDING -> PRINTING -> DONE | FAILURE, as a film printer reports it (PS3.3 C.13.8)."""
+        status, info = self.printer_status()
+        if status == "FAILURE":  # policy while_failed = "fail": the printer cannot expose the film
+            self._track(item, "FAILURE", info)
+            return jobs.record_failure(item, self.output_dir, f"printer FAILURE: {info}")
+        self._track(item, "PRINTING", "NORMAL")
+        films = len(item.request.films) * item.request.number_of_copies
+        self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown
+        folder = jobs.run(item, self.output_dir)
+        manifest = jobs.read_manifest(folder)
+        if manifest["state"] == "DONE":
+            self._track(item, "DONE", "NORMAL")
+        else:
+            self._track(item, "FAILURE", item.request.fail_info or "CHECK PRINTER")
+        return folder
+
+    @staticmethod
+    def _track(item: jobs.Job, status: str, info: str) -> None:
+        if item.request.print_job is not None:
+            item.request.print_job.set_state(status, info)
 
     def _finish(self, folder: Path | None) -> None:
         with self._cond:

@@ -1,0 +1,149 @@
+"""N-EVENT-REPORTs from the printer that never cost the SCU its association.
+
+pynetdicom's `send_n_event_report` called from another thread pauses the reactor and takes
+whatever message arrives next as the reply: if the SCU sends a request at that moment,
+the request is taken as the "reply", judged invalid, and the association is aborted; an SCU
+that never answers costs the association too. So events do not go out from the thread
+that raises them. They are posted to the association's EventChannel, and the association's
+own reactor thread delivers them when it next asks for a message: after the response to
+the request it was serving (so a Print Job event always follows the N-ACTION response),
+never in the middle of one. While it waits for the SCU's reply it routes by Message ID:
+the matching N-EVENT-REPORT-RSP ends the exchange, a request that arrives meanwhile is
+held and served next in arrival order, and after `reply_timeout` seconds it stops waiting,
+logs it, keeps the association and drops the late reply when it comes.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from io import BytesIO
+
+from pydicom import Dataset
+from pynetdicom.dimse_primitives import N_EVENT_REPORT
+from pynetdicom.dsutils import encode
+from pynetdicom.pdu_primitives import A_RELEASE
+
+from printscp import uids
+
+log = logging.getLogger("printscp.events")
+
+
+@dataclass(frozen=True)
+class Event:
+    context_uid: str  # the abstract syntax of the context it travels on
+    sop_class: str
+    sop_instance: str
+    event_type: int
+    information: Dataset | None
+
+
+class EventChannel:
+    """One per association: an outbox drained by the association's own reactor thread."""
+
+    def __init__(self, assoc, reply_timeout: float):
+        self.assoc = assoc
+        self.reply_timeout = reply_timeout
+        self._outbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._held: collections.deque = collections.deque()
+        self._late: set[int] = set()
+        self._ids = itertools.count(1)
+        self._get = assoc.dimse.get_msg
+        self.replies: list[tuple[int, int | None]] = []  # (event type, status or None when unanswered)
+        self._lock = threading.Lock()
+        assoc.dimse.get_msg = self._get_msg
+
+    def can_send(self, context_uid: str) -> bool:
+        return self._context(context_uid) is not None
+
+    def post(self, event: Event) -> None:
+        """From any thread; delivered when the association is between requests."""
+        self._outbox.put(event)
+
+    # ---- runs on the association's reactor thread ---------------------------------------
+
+    def _get_msg(self, block: bool = False):
+        if block:  # pynetdicom's own send_*() paths; the SCP's reactor always polls
+            return self._get(block=True)
+        self._deliver_pending()
+        if self._held:
+            return self._held.popleft()
+        return self._drop_late(self._get(block=False))
+
+    def _drop_late(self, item):
+        cx, msg = item
+        if isinstance(msg, N_EVENT_REPORT) and msg.MessageIDBeingRespondedTo in self._late:
+            self._late.discard(msg.MessageIDBeingRespondedTo)
+            log.info("late reply to N-EVENT-REPORT %s dropped", msg.MessageIDBeingRespondedTo)
+            return None, None
+        return item
+
+    def _deliver_pending(self) -> None:
+        while self.assoc.is_established:
+            try:
+                event = self._outbox.get_nowait()
+            except queue.Empty:
+                return
+            if self._release_requested():
+                log.info("association is being released: event %d for %s not sent", event.event_type,
+                         uids.name(event.sop_class))
+                continue
+            self._exchange(event)
+
+    def _release_requested(self) -> bool:
+        """Peek only: pynetdicom's acse.is_release_requested() consumes the A-RELEASE it finds."""
+        primitive = self.assoc.dul.peek_next_pdu()
+        return isinstance(primitive, A_RELEASE) and primitive.result is None
+
+    def _context(self, abstract_syntax: str):
+        return next((cx for cx in self.assoc.accepted_contexts if str(cx.abstract_syntax) == abstract_syntax), None)
+
+    def _exchange(self, event: Event) -> None:
+        context = self._context(event.context_uid)
+        if context is None:
+            return
+        req = N_EVENT_REPORT()
+        req.MessageID = next(self._ids)
+        req.AffectedSOPClassUID = event.sop_class
+        req.AffectedSOPInstanceUID = event.sop_instance
+        req.EventTypeID = event.event_type
+        if event.information is not None:
+            ts = context.transfer_syntax[0]
+            req.EventInformation = BytesIO(encode(event.information, ts.is_implicit_VR, ts.is_little_endian,
+                                                  ts.is_deflated))
+        self.assoc.dimse.send_msg(req, context.context_id)
+        log.info("N-EVENT-REPORT %d sent: %s event %d", req.MessageID, uids.name(event.sop_class), event.event_type)
+        status = self._await_reply(req.MessageID)
+        with self._lock:
+            self.replies.append((event.event_type, status))
+
+    def _await_reply(self, message_id: int) -> int | None:
+        deadline = time.monotonic() + self.reply_timeout
+        while self.assoc.is_established:
+            remaining = deadline - time.monotonic()
+            if self._release_requested():  # the SCU is leaving: let the reactor answer its release now
+                self._late.add(message_id)
+                log.info("release requested while waiting for the reply to N-EVENT-REPORT %d", message_id)
+                return None
+            if remaining <= 0:
+                self._late.add(message_id)
+                log.warning("no reply to N-EVENT-REPORT %d within %.1f s; the association is kept",
+                            message_id, self.reply_timeout)
+                return None
+            try:
+                cx, msg = self.assoc.dimse.msg_queue.get(timeout=min(remaining, 0.05))
+            except queue.Empty:
+                continue
+            if isinstance(msg, N_EVENT_REPORT) and msg.MessageIDBeingRespondedTo is not None:
+                if msg.MessageIDBeingRespondedTo == message_id:
+                    return int(msg.Status) if msg.Status is not None else None
+                self._late.discard(msg.MessageIDBeingRespondedTo)  # an earlier, abandoned exchange
+                continue
+            self._held.append((cx, msg))  # the SCU's next request: served right after this exchange
+            log.info("request held while waiting for the reply to N-EVENT-REPORT %d", message_id)
+        return None

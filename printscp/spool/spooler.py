@@ -12,6 +12,7 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Spooler:
         self._ids = itertools.count(1)
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.finished: list[Path] = []
+        self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -90,6 +92,11 @@ class Spooler:
             except Exception:  # disk full, permissions: keep serving, say so loudly
                 log.exception("job %s could not be written", item.job_id)
                 folder = None
+            if self.on_finished is not None:
+                try:
+                    self.on_finished(item)
+                except Exception:
+                    log.exception("job %s: the on_finished hook failed", item.job_id)
             self._finish(folder)
 
     def _finish(self, folder: Path | None) -> None:

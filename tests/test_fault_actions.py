@@ -13,8 +13,7 @@ from conftest import wait_for
 from printscp import profile as profiles
 from printscp.faults import loads
 from printscp.scp.server import PrintServer, Settings
-from scu import (FILM_BOX, FILM_SESSION, GRAY_META, PRINTER, PRINTER_INSTANCE, VERIFICATION, associate,
-                 comment_of, gray_pixels, image_item, status_of)
+from scu import GRAY_META, VERIFICATION, associate, comment_of, gray_pixels, image_item, status_of
 
 PIXELS = gray_pixels(64, 64, 2000)
 

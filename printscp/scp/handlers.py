@@ -124,9 +124,10 @@ class PrintHandlers:
 
     def _fault(self, event) -> Verdict:
         """Scripted faults for this request (printscp/scp/faults_hook.py); NO_FAULT without a fault file."""
-        if self.faults is None:
+        printer = self._routes.get(id(event.assoc))  # gone if the association just ended
+        if self.faults is None or printer is None:
             return NO_FAULT
-        return self.faults.before(event, self._routes[id(event.assoc)], _op(event), _sop_class(event.request),
+        return self.faults.before(event, printer, _op(event), _sop_class(event.request),
                                   _ae(event.assoc.requestor.ae_title), _called_ae(event.assoc))
 
     # ---- DIMSE-N -----------------------------------------------------------------------------

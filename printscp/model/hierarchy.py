@@ -10,8 +10,8 @@ request takes after close() had returned the session's would never come back.
 
 from __future__ import annotations
 
-import threading
 import dataclasses
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +31,7 @@ from printscp.model.print_job import NGET_TAGS as PRINT_JOB_NGET_TAGS
 from printscp.model.print_job import PrintJob
 from printscp.model.printer import NGET_TAGS as PRINTER_NGET_TAGS
 from printscp.model.printer import Printer
+from printscp.model.scripted import ScriptedFault
 from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
@@ -90,33 +91,38 @@ class Hierarchy:
         self.exchange: list[dict] = []  # every status answered, for job.json and the log
         self._lock = threading.RLock()  # see the module docstring
         self._closed = False
+        self._fault: ScriptedFault | None = None  # of the request in flight, under the lock
 
     # ---- DIMSE-N entry points ------------------------------------------------------------
 
+    # `fault`: a scripted fault that fired for this request (printscp/model/scripted.py).
+
     def n_create(self, sop_class: str, instance_uid: str | None, ds: Dataset | None,
-                 meta: str, message_id: int = 0) -> Response:
+                 meta: str, message_id: int = 0, fault: ScriptedFault | None = None) -> Response:
         return self._run("N-CREATE", sop_class, instance_uid, meta, message_id,
-                         lambda: self._create(sop_class, instance_uid, ds, meta))
+                         lambda: self._create(sop_class, instance_uid, ds, meta), fault)
 
     def n_set(self, sop_class: str, instance_uid: str, ds: Dataset | None,
-              meta: str, message_id: int = 0) -> Response:
+              meta: str, message_id: int = 0, fault: ScriptedFault | None = None) -> Response:
         return self._run("N-SET", sop_class, instance_uid, meta, message_id,
-                         lambda: self._set(sop_class, instance_uid, ds))
+                         lambda: self._set(sop_class, instance_uid, ds), fault)
 
     def n_get(self, sop_class: str, instance_uid: str, tags: list[int],
-              meta: str, message_id: int = 0) -> Response:
+              meta: str, message_id: int = 0, fault: ScriptedFault | None = None) -> Response:
         return self._run("N-GET", sop_class, instance_uid, meta, message_id,
-                         lambda: self._get(sop_class, instance_uid, tags))
+                         lambda: self._get(sop_class, instance_uid, tags), fault)
 
     def n_action(self, sop_class: str, instance_uid: str, action_type: int | None,
-                 meta: str, message_id: int = 0, fail_info: str | None = None) -> Response:
+                 meta: str, message_id: int = 0, fail_info: str | None = None,
+                 fault: ScriptedFault | None = None) -> Response:
         """`fail_info`: a scripted fault makes the print job this queues fail with that info."""
         return self._run("N-ACTION", sop_class, instance_uid, meta, message_id,
-                         lambda: self._action(sop_class, instance_uid, action_type, message_id, fail_info))
+                         lambda: self._action(sop_class, instance_uid, action_type, message_id, fail_info), fault)
 
-    def n_delete(self, sop_class: str, instance_uid: str, meta: str, message_id: int = 0) -> Response:
+    def n_delete(self, sop_class: str, instance_uid: str, meta: str, message_id: int = 0,
+                 fault: ScriptedFault | None = None) -> Response:
         return self._run("N-DELETE", sop_class, instance_uid, meta, message_id,
-                         lambda: self._delete(sop_class, instance_uid))
+                         lambda: self._delete(sop_class, instance_uid), fault)
 
     def close(self) -> None:
         """Release or abort: the same as an N-DELETE of the film session (H.4.1.2.1.3).
@@ -136,38 +142,57 @@ class Hierarchy:
     # ---- plumbing ---------------------------------------------------------------------------
 
     def _run(self, operation: str, sop_class: str, instance_uid: str | None, meta: str,
-             message_id: int, body: Callable[[], Response]) -> Response:
+             message_id: int, body: Callable[[], Response], fault: ScriptedFault | None = None) -> Response:
         with self._lock:
-            return self._run_locked(operation, sop_class, instance_uid, meta, message_id, body)
+            self._fault = fault
+            try:
+                return self._scripted(self._run_locked(operation, sop_class, instance_uid, meta, message_id, body))
+            finally:
+                self._fault = None
 
     def _run_locked(self, operation: str, sop_class: str, instance_uid: str | None, meta: str,
                     message_id: int, body: Callable[[], Response]) -> Response:
         try:
-            if self._closed:
-                raise PrintError(Status.PROCESSING_FAILURE, "the association has ended; its print hierarchy is gone")
-            self._check_class(operation, sop_class, meta)
-            if instance_uid is not None and not is_valid_uid(instance_uid):
-                raise PrintError(Status.INVALID_SOP_INSTANCE,
-                                 f"SOP Instance UID {instance_uid!r} breaks the UID rules of PS3.5 9.1")
-            response = body()
+            if self._fault is not None and self._fault.refuse is not None:
+                response = Response(*self._fault.refuse)  # answered as scripted, not performed
+            else:
+                if self._closed:
+                    raise PrintError(Status.PROCESSING_FAILURE, "the association has ended; its print hierarchy is gone")
+                self._check_class(operation, sop_class, meta)
+                if instance_uid is not None and not is_valid_uid(instance_uid):
+                    raise PrintError(Status.INVALID_SOP_INSTANCE,
+                                     f"SOP Instance UID {instance_uid!r} breaks the UID rules of PS3.5 9.1")
+                response = body()
         except PrintError as exc:
             response = Response(exc.status, exc.comment)
         self.exchange.append(self._entry(operation, sop_class, instance_uid or response.affected_instance_uid,
                                          message_id, response))
         return response
 
-    @staticmethod
-    def _entry(operation, sop_class, instance_uid, message_id, response: Response) -> dict:
-        return {
+    def _entry(self, operation, sop_class, instance_uid, message_id, response: Response) -> dict:
+        answered = self._scripted(response)
+        entry = {
             "time": datetime.now().isoformat(timespec="milliseconds"),
             "message_id": message_id,
             "operation": operation,
             "sop_class": uids.name(sop_class),
             "sop_instance_uid": instance_uid,
-            "status": f"0x{response.status.value:04X}",
-            "status_name": response.status.name,
-            **({"error_comment": response.comment} if response.comment else {}),
+            "status": f"0x{answered.status.value:04X}",
+            "status_name": answered.status.name,
+            **({"error_comment": answered.comment} if answered.comment else {}),
         }
+        if self._fault is not None:
+            entry.update(self._fault.record)
+            if answered is not response:
+                entry["performed_status"] = f"0x{response.status.value:04X}"
+        return entry
+
+    def _scripted(self, response: Response) -> Response:
+        """A scripted warning replaces the answer of a request performed without failing."""
+        warn = self._fault.warn if self._fault is not None else None
+        if warn is None or response.status.is_failure:
+            return response
+        return dataclasses.replace(response, status=warn[0], comment=warn[1])
 
     def _check_class(self, operation: str, sop_class: str, meta: str) -> None:
         """A Meta context carries its member classes; an optional class's own context, itself."""

@@ -21,6 +21,7 @@ from printscp.model.hierarchy import Hierarchy, Response
 from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
 from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
 from printscp.scp.events import Event, EventChannel
+from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.status import Status
 
 log = logging.getLogger("printscp.scp")
@@ -33,17 +34,22 @@ MINIMAL_N_CREATE_ATTRIBUTES = {
 # pynetdicom's DUL reactor sleeps 1 ms whenever it finds nothing to do, which adds up to
 # three such naps to every request/response pair; 0.1 ms keeps idle CPU negligible.
 DUL_LOOP_DELAY = 0.0001
+# What a handler returns when a scripted fault ended the association: pynetdicom wants a
+# status, but there is no one left to send it to.
+UNSENT = int(Status.PROCESSING_FAILURE)
 
 
 class PrintHandlers:
     """Routes each association to its printer and owns the per-association hierarchies.
 
     `route(called_ae)` returns the emulated printer (profile, Printer, spool) for a
-    called AE title, or None when no printer answers to it.
+    called AE title, or None when no printer answers to it. `faults` (a FaultHook) is
+    asked once per request, before the model runs.
     """
 
-    def __init__(self, route):
+    def __init__(self, route, faults=None):
         self.route = route
+        self.faults = faults
         self._routes: dict[int, object] = {}
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
@@ -58,6 +64,7 @@ class PrintHandlers:
             (evt.EVT_N_GET, self.on_n_get),
             (evt.EVT_N_ACTION, self.on_n_action),
             (evt.EVT_N_DELETE, self.on_n_delete),
+            (evt.EVT_C_ECHO, self.on_c_echo),
             (evt.EVT_RELEASED, self.on_association_end),
             (evt.EVT_ABORTED, self.on_association_end),
             (evt.EVT_CONN_CLOSE, self.on_association_end),
@@ -129,47 +136,70 @@ class PrintHandlers:
                 self._hierarchies[key] = hierarchy
             return hierarchy
 
+    def _fault(self, event) -> Verdict:
+        """Scripted faults for this request (printscp/scp/faults_hook.py); NO_FAULT without a fault file."""
+        printer = self._routes.get(id(event.assoc))  # gone if the association just ended
+        if self.faults is None or printer is None:
+            return NO_FAULT
+        return self.faults.before(event, printer, _op(event), _sop_class(event.request),
+                                  _ae(event.assoc.requestor.ae_title), _called_ae(event.assoc))
+
     # ---- DIMSE-N -----------------------------------------------------------------------------
 
     def on_n_create(self, event):
         req = event.request
+        if (fault := self._fault(event)).ended:
+            return UNSENT, None
         ds, failed = _decode(lambda: event.attribute_list)
         response = failed or self._hierarchy(event).n_create(
             str(req.AffectedSOPClassUID), _uid(req.AffectedSOPInstanceUID), ds,
-            meta=_meta(event), message_id=event.message_id)
+            meta=_meta(event), message_id=event.message_id, fault=fault.fault)
         status, ds = self._status(event, response, n_create=req.AffectedSOPInstanceUID is None)
         return self._quirks(event, status, ds)
 
     def on_n_set(self, event):
         req = event.request
+        if (fault := self._fault(event)).ended:
+            return UNSENT, None
         ds, failed = _decode(lambda: event.modification_list)
         response = failed or self._hierarchy(event).n_set(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), ds,
-            meta=_meta(event), message_id=event.message_id)
+            meta=_meta(event), message_id=event.message_id, fault=fault.fault)
         return self._status(event, response)
 
     def on_n_get(self, event):
         req = event.request
+        if (fault := self._fault(event)).ended:
+            return UNSENT, None
         response = self._hierarchy(event).n_get(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), list(event.attribute_identifiers),
-            meta=_meta(event), message_id=event.message_id)
+            meta=_meta(event), message_id=event.message_id, fault=fault.fault)
         return self._status(event, response)
 
     def on_n_action(self, event):
         req = event.request
+        if (fault := self._fault(event)).ended:
+            return UNSENT, None
         response = self._hierarchy(event).n_action(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), req.ActionTypeID,
-            meta=_meta(event), message_id=event.message_id)
+            meta=_meta(event), message_id=event.message_id, fail_info=fault.fail_info, fault=fault.fault)
         status, _ = self._status(event, response)
         return status, _action_reply(event.assoc, response)
 
     def on_n_delete(self, event):
         req = event.request
+        if (fault := self._fault(event)).ended:
+            return UNSENT
         response = self._hierarchy(event).n_delete(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID),
-            meta=_meta(event), message_id=event.message_id)
+            meta=_meta(event), message_id=event.message_id, fault=fault.fault)
         status, _ = self._status(event, response)
         return status
+
+    def on_c_echo(self, event):
+        """Verification: success, unless a scripted fault says otherwise."""
+        fault = self._fault(event)
+        return UNSENT if fault.ended else self.faults.echo_status(fault) if fault.fault else 0x0000
 
     # ---- responses ---------------------------------------------------------------------------
 

@@ -20,8 +20,10 @@ from pynetdicom.service_class_n import PrintManagementServiceClass
 from pynetdicom.sop_class import register_uid, uid_to_service_class
 
 from printscp import uids
+from printscp.faults import FaultPlan
 from printscp.model.printer import Printer
 from printscp.profile import Profile
+from printscp.scp.faults_hook import FaultHook
 from printscp.scp.handlers import PrintHandlers
 from printscp.spool.spooler import Spooler
 
@@ -85,10 +87,12 @@ class PrintServer:
     `printers` maps AE titles to profiles; without it the server is one printer, titled
     `settings.ae_title`, with `profile`. `default_ae` serves called titles that name no
     printer; None rejects them. With several printers each writes under output/<AE title>/.
+    `faults`: a scripted fault plan for every printer (`load_faults` replaces it at run time).
     """
 
     def __init__(self, profile: Profile | None, settings: Settings, *,
-                 printers: dict[str, Profile] | None = None, default_ae: str | None = "auto"):
+                 printers: dict[str, Profile] | None = None, default_ae: str | None = "auto",
+                 faults: FaultPlan | None = None):
         self.settings = settings
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
@@ -100,7 +104,10 @@ class PrintServer:
         if default_ae is not None and default_ae not in self.printers:
             raise ValueError(f"default printer {default_ae!r} is not one of {', '.join(self.printers)}")
         self.default_ae = default_ae
-        self.handlers = PrintHandlers(self.route)
+        self.faults = FaultHook(self.printers)
+        if faults is not None:
+            self.faults.load(faults)
+        self.handlers = PrintHandlers(self.route, self.faults)
         self.ae = self._build_ae()
         self._server = None
 
@@ -116,6 +123,9 @@ class PrintServer:
     @property
     def printer(self) -> Printer:
         return next(iter(self.printers.values())).printer
+
+    def load_faults(self, plan: FaultPlan) -> None:
+        self.faults.load(plan)
 
     def route(self, called_ae: str) -> EmulatedPrinter | None:
         return self.printers.get(called_ae.strip()) or self.printers.get(self.default_ae or "")
@@ -137,6 +147,7 @@ class PrintServer:
     def start(self) -> None:
         address = (self.settings.host, self.settings.port)
         self._server = self.ae.start_server(address, block=False, evt_handlers=self.handlers.bindings())
+        self.faults.start()  # the timeline's clock starts when the printer can be reached
         for p in self.printers.values():
             log.info("printer %s: profile %s (%s), output %s", p.ae_title, p.profile.name,
                      p.profile.profile.description or "no description", p.spooler.output_dir.resolve())
@@ -145,6 +156,7 @@ class PrintServer:
 
     def stop(self, drain_timeout: float = 120.0) -> None:
         """Stop accepting, end open associations, then finish (or record) queued jobs."""
+        self.faults.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server = None

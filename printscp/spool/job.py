@@ -127,6 +127,7 @@ def _film_record(number: int, film: Film) -> dict:
 def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
               outputs: list[Path], folder: Path) -> dict:
     r = job.request
+    rule = r.exchange[-1].get("fault") if r.fail_info and r.exchange else None  # the N-ACTION's entry
     return {
         "job_id": job.job_id,
         "state": state,
@@ -134,6 +135,7 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
                           "execution_status": state, **({"execution_status_info": error} if error else {})}}
            if r.print_job is not None else {}),
         **({"error": error} if error else {}),
+        **({"failed_by_rule": rule} if rule else {}),
         "source": r.source,
         "calling_ae": r.calling_ae,
         "called_ae": r.called_ae,

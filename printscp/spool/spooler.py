@@ -12,6 +12,7 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class Spooler:
         self._ids = itertools.count(1)
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.finished: list[Path] = []
+        self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -102,14 +104,20 @@ class Spooler:
                 log.exception("job %s could not be written", item.job_id)
                 folder = None
                 self._track(item, "FAILURE", "PRINTER DOWN")
+            if self.on_finished is not None:
+                try:
+                    self.on_finished(item)
+                except Exception:
+                    log.exception("job %s: the on_finished hook failed", item.job_id)
             self._finish(folder)
 
     def _print(self, item: jobs.Job) -> Path:
         """PENDING -> PRINTING -> DONE | FAILURE, as a film printer reports it (PS3.3 C.13.8)."""
         status, info = self.printer_status()
         if status == "FAILURE":  # policy while_failed = "fail": the printer cannot expose the film
+            log.warning("job %s fails: the printer is in FAILURE (%s)", item.job_id, info)
             self._track(item, "FAILURE", info)
-            return jobs.record_failure(item, self.output_dir, f"printer FAILURE: {info}")
+            return jobs.record_failure(item, self.output_dir, info)  # what the SCU is told, as job.json says
         self._track(item, "PRINTING", "NORMAL")
         films = len(item.request.films) * item.request.number_of_copies
         self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown

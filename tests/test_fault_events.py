@@ -32,8 +32,8 @@ def test_a_connected_scu_is_told_of_every_status_change(start_printer, name, exp
                  what=f"the events of {name}")
         assert client.assoc.is_established
     finally:
-        running.server.printer.set_status("NORMAL", "NORMAL")
         client.close()
+        running.server.printer.set_status("NORMAL", "NORMAL")
 
 
 def test_a_jammed_print_fails_with_film_jam_in_its_events(start_printer):
@@ -49,5 +49,5 @@ def test_a_jammed_print_fails_with_film_jam_in_its_events(start_printer):
         assert ("FAILURE", "FILM JAM") in printer_events(client)
         assert uid
     finally:
-        running.server.printer.set_status("NORMAL", "NORMAL")
         client.close()
+        running.server.printer.set_status("NORMAL", "NORMAL")

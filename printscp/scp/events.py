@@ -33,6 +33,8 @@ from printscp import uids
 
 log = logging.getLogger("printscp.events")
 
+POLL_WAIT = 0.01  # seconds the reactor waits for a request before its other checks
+
 
 @dataclass(frozen=True)
 class Event:
@@ -73,7 +75,13 @@ class EventChannel:
         self._deliver_pending()
         if self._held:
             return self._held.popleft()
-        return self._drop_late(self._get(block=False))
+        # pynetdicom's reactor naps 1 ms between polls; waiting here instead wakes it the
+        # moment a request arrives (release, abort and new events are seen within POLL_WAIT).
+        try:
+            item = self.assoc.dimse.msg_queue.get(timeout=POLL_WAIT)
+        except queue.Empty:
+            return None, None
+        return self._drop_late(item)
 
     def _drop_late(self, item):
         cx, msg = item

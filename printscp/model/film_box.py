@@ -268,7 +268,6 @@ class FilmBox:
             bits_stored=ib.bits_stored,
             polarity=s.get("Polarity", "NORMAL"),
             magnification_type=s.get("MagnificationType", v["MagnificationType"]),
-            smoothing_type=s.get("SmoothingType", v.get("SmoothingType")),
             smoothing_filter=profile.film_box.smoothing_types.get(s.get("SmoothingType", v.get("SmoothingType"))),
             min_density=s.get("MinDensity", v["MinDensity"]) / 100,
             max_density=s.get("MaxDensity", v["MaxDensity"]) / 100,

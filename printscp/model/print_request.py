@@ -60,7 +60,6 @@ class ImageContent:
     bits_stored: int
     polarity: str  # NORMAL or REVERSE
     magnification_type: str
-    smoothing_type: str | None
     smoothing_filter: str | None  # the interpolation the profile gives this Smoothing Type
     min_density: float  # optical density, already clamped to the printer's range
     max_density: float

@@ -50,8 +50,9 @@ def folder_name(job: Job) -> str:
     return f"{job.job_id}-{ae}"
 
 
-def run(job: Job, output_dir: Path) -> Path:
-    """Render and publish; returns the final folder. Never leaves partial files behind."""
+def run(job: Job, output_dir: Path) -> tuple[Path, str]:
+    """Render and publish; returns the final folder and the job's state (DONE or FAILURE).
+    Never leaves partial files behind."""
     started = datetime.now()
 
     def fill(staging: Path) -> dict:
@@ -70,16 +71,12 @@ def run(job: Job, output_dir: Path) -> Path:
     return _publish(job, output_dir, fill)
 
 
-def read_manifest(folder: Path) -> dict:
-    return json.loads((folder / "job.json").read_text(encoding="utf-8"))
-
-
 def record_failure(job: Job, output_dir: Path, reason: str) -> Path:
     """A queued job that will never print (e.g. the server stops first) still gets its record."""
-    return _publish(job, output_dir, lambda staging: _manifest(job, "FAILURE", reason, None, [], staging))
+    return _publish(job, output_dir, lambda staging: _manifest(job, "FAILURE", reason, None, [], staging))[0]
 
 
-def _publish(job: Job, output_dir: Path, fill) -> Path:
+def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
     """Write into .incoming/, add job.json last, then rename the folder into its day."""
     day = output_dir / job.queued.strftime("%Y-%m-%d")
     final = day / folder_name(job)
@@ -91,7 +88,7 @@ def _publish(job: Job, output_dir: Path, fill) -> Path:
     day.mkdir(parents=True, exist_ok=True)
     staging.rename(final)
     log.info("job %s %s: %s", job.job_id, manifest["state"], final)
-    return final
+    return final, manifest["state"]
 
 
 def _render(request: PrintRequest, folder: Path) -> list[Path]:

@@ -121,9 +121,8 @@ class Spooler:
         self._track(item, "PRINTING", "NORMAL")
         films = len(item.request.films) * item.request.number_of_copies
         self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown
-        folder = jobs.run(item, self.output_dir)
-        manifest = jobs.read_manifest(folder)
-        if manifest["state"] == "DONE":
+        folder, state = jobs.run(item, self.output_dir)  # the state comes back: no need to re-read job.json
+        if state == "DONE":
             self._track(item, "DONE", "NORMAL")
         else:
             self._track(item, "FAILURE", item.request.fail_info or "CHECK PRINTER")

@@ -44,9 +44,21 @@ def test_c_echo(printer):
 
 
 def test_accepted_sockets_have_tcp_nodelay(printer):
-    with associate(printer.port):
-        assoc = wait_for(lambda: printer.server.ae.active_associations, what="the server-side association")[0]
-        sock = assoc.dul.socket.socket
+    with associate(printer.port) as scu:
+        client_port = scu.assoc.dul.socket.socket.getsockname()[1]
+
+        def server_side():
+            """This test's server socket; an earlier test's association may still be closing."""
+            for assoc in printer.server.ae.active_associations:
+                try:
+                    sock = assoc.dul.socket.socket
+                    if sock is not None and sock.getpeername()[1] == client_port:
+                        return sock
+                except OSError:
+                    continue
+            return None
+
+        sock = wait_for(server_side, what="the server side of this association")
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 

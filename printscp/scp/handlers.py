@@ -20,6 +20,7 @@ from printscp import uids
 from printscp.model.hierarchy import Hierarchy, Response
 from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
 from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
+from printscp.scp import access
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.status import Status
@@ -93,10 +94,21 @@ class PrintHandlers:
         """
         assoc = event.assoc
         called = _called_ae(assoc)
+        calling = _ae(assoc.requestor.primitive.calling_ae_title)
         printer = self.route(called)
         if printer is None:
-            log.warning("%s called %r, which is no printer here: rejecting the association",
-                        _ae(assoc.requestor.primitive.calling_ae_title), called)
+            log.warning("%s called %r, which is no printer here: rejecting the association", calling, called)
+            return
+        refusal = access.refusal(printer.profile.association, calling, assoc.requestor.address)
+        if refusal is not None:
+            reason, why = refusal
+            log.warning("%s at %s refused by printer %s: %s", calling, assoc.requestor.address, printer.ae_title, why)
+            access.reject(assoc, reason)
+            return
+        busy = sum(1 for a in assoc.ae.active_associations if a.is_acceptor)
+        if busy > assoc.ae.maximum_associations:  # pynetdicom rejects it next (transient, local limit exceeded)
+            log.warning("%s at %s turned away: limit [association] max_associations = %d reached",
+                        calling, assoc.requestor.address, assoc.ae.maximum_associations)
             return
         assoc.acceptor.ae_title = called
         assoc.acceptor.supported_contexts = copy.deepcopy(printer.contexts)

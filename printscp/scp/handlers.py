@@ -8,6 +8,7 @@ obey pynetdicom's return conventions (reference §7.3).
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import socket
 import threading
@@ -23,6 +24,7 @@ from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
 from printscp.scp import access
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
+from printscp.spool import records
 from printscp.status import Status
 
 log = logging.getLogger("printscp.scp")
@@ -55,6 +57,7 @@ class PrintHandlers:
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
         self._lock = threading.Lock()
+        self._association_numbers = itertools.count(1)
 
     def bindings(self) -> list:
         return [
@@ -138,12 +141,16 @@ class PrintHandlers:
             if hierarchy is None:
                 printer = self._routes[key]
                 channel = self._channels[key]
+                calling = _ae(event.assoc.requestor.ae_title)
+                association_id = records.new_id(next(self._association_numbers), calling)
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
                     job_listener=_job_events(weakref.ref(channel)) if printer.profile.events.print_job else None,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
+                    association_id=association_id,
+                    record=lambda entries, aid=association_id, r=printer.records: r.append(aid, entries),
                 )
                 self._hierarchies[key] = hierarchy
             return hierarchy

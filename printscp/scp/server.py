@@ -28,6 +28,7 @@ from printscp.scp.handlers import PrintHandlers
 from printscp.scp import tls
 from printscp.spool.disk import DiskWatch
 from printscp.spool.names import safe_name
+from printscp.spool.records import AssociationRecords
 from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
@@ -89,6 +90,7 @@ class EmulatedPrinter:
                                seconds_per_film=self.profile.spool.seconds_per_film,
                                printer_status=lambda: self.printer.status, disk=self.disk)
         self.disk.probe_dir = self.spooler.output_dir / ".incoming"
+        self.records = AssociationRecords(self.output)
         self.contexts = supported_contexts(self.profile)
 
 
@@ -170,6 +172,7 @@ class PrintServer:
         bindings = self.handlers.bindings()
         for p in self.printers.values():  # the printer knows its receiver before the first SCU asks
             p.disk.start()
+            p.records.start()
         if self.settings.port is not None:
             self._server = self.ae.start_server((self.settings.host, self.settings.port), block=False,
                                                 evt_handlers=bindings)
@@ -198,4 +201,5 @@ class PrintServer:
         for p in self.printers.values():
             p.spooler.close(timeout=drain_timeout)
             p.disk.stop()
+            p.records.stop()
         log.info("printscp stopped")

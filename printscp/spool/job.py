@@ -20,6 +20,7 @@ from printscp.render.annotations import burn, labels
 from printscp.render.film import compose
 from printscp.render.writers import to_srgb, write_pdf, write_png
 from printscp.spool.disk import is_output_fault
+from printscp.spool.records import record_path
 
 log = logging.getLogger("printscp.spool")
 
@@ -173,7 +174,10 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
         "delivery_order": [i + 1 for i in delivery_order(r)],
         "film_session": r.film_session,
         "films": [_film_record(n, f) for n, f in enumerate(r.films, start=1)],
-        "statuses": list(r.exchange),
+        "statuses": list(r.exchange),  # since the previous print on the association
+        **({"association": {"id": r.association_id, "record": record_path(r.association_id),
+                            **({"earlier_statuses_in_record": r.earlier_statuses} if r.earlier_statuses else {})}}
+           if r.association_id else {}),
         "notes": list(r.notes),
         "outputs": [_file_record(p, folder) for p in outputs],
     }

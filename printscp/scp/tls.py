@@ -52,3 +52,33 @@ def server_context(cert: Path | None, key: Path | None, ca: Path | None = None) 
             raise TLSSetupError(f"TLS: {ca} holds no usable PEM CA certificate: {exc.reason or exc}") from None
         context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+# ---- serve's command-line options (one group, kept here so cli.py only calls two functions) ----
+
+def add_arguments(parser) -> None:
+    group = parser.add_argument_group(
+        "DICOM TLS", "a TLS port beside the plain one (or instead of it, with --tls-only); TLS 1.2 or later")
+    group.add_argument("--tls-port", type=int, metavar="PORT", help="TCP port for DICOM over TLS (2762 is usual)")
+    group.add_argument("--tls-cert", metavar="PEM", help="the server's certificate (chain), PEM")
+    group.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert, PEM, not encrypted")
+    group.add_argument("--tls-ca", metavar="PEM",
+                       help="CA certificates, PEM: clients must present a certificate signed by one of them")
+    group.add_argument("--tls-only", action="store_true", help="no plain port: only --tls-port is served")
+
+
+def apply(args, settings):
+    """Settings with the TLS options of `args`; ValueError (exit 2) says what is missing."""
+    import dataclasses
+    from pathlib import Path
+
+    given = [name for name in ("tls_cert", "tls_key", "tls_ca") if getattr(args, name, None)]
+    if args.tls_port is None:
+        if given or args.tls_only:
+            raise ValueError(f"--{(given or ['tls_only'])[0].replace('_', '-')} needs --tls-port PORT")
+        return settings
+    if not args.tls_cert or not args.tls_key:
+        raise ValueError("--tls-port needs --tls-cert and --tls-key (PEM files)")
+    return dataclasses.replace(
+        settings, tls_port=args.tls_port, tls_cert=Path(args.tls_cert), tls_key=Path(args.tls_key),
+        tls_ca=Path(args.tls_ca) if args.tls_ca else None, port=None if args.tls_only else settings.port)

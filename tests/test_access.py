@@ -13,7 +13,7 @@ import pytest
 from pynetdicom import AE
 
 from conftest import profile_with
-from dcmtk import dcmtk_binary, dcmtk_env
+from dcmtk import DcmtkPrint, dcmtk_binary, dcmtk_env
 from printscp import profile as profiles
 from printscp.scp import tls
 from printscp.scp.server import PrintServer, Settings
@@ -195,3 +195,36 @@ def test_a_tls_client_that_never_handshakes_cannot_block_others(tls_printer, pki
     server = tls_printer()
     with socket.create_connection(("127.0.0.1", server.tls_port)):  # connects, says nothing
         assert try_associate(server.tls_port, tls_args=(client_context(pki), "localhost")) == (True, None)
+
+
+# ---- dcmprscu printing over TLS -----------------------------------------------------------------
+
+class TlsDcmtkPrint(DcmtkPrint):
+    """dcmprscu with a [TLS] section in its GENERAL part: where its key, certificate and the
+    trusted CA (by hash name, as DCMTK looks it up) are."""
+
+    tls_section = ""
+
+    def _write_config(self, stem, target):
+        path = super()._write_config(stem, target)
+        path.write_text(path.read_text().replace("[[COMMUNICATION]]", self.tls_section + "\n[[COMMUNICATION]]", 1))
+        return path
+
+
+def test_dcmprscu_prints_over_tls_with_client_certificates(tls_printer, pki, tmp_path):
+    cacerts = tmp_path / "cacerts"
+    cacerts.mkdir()
+    (cacerts / "ca.pem").write_bytes((pki / "ca.crt").read_bytes())
+    openssl("rehash", str(cacerts), cwd=tmp_path)
+    dcmtk = TlsDcmtkPrint(tmp_path / "dcmtk")
+    dcmtk.tls_section = f"[TLS]\nTLSDirectory = {pki}\nCACertificateDirectory = {cacerts}\nUsePEMFormat = true\n"
+    images = dcmtk.make_images(1, 64, 64, bits_stored=12)
+    sp = dcmtk.make_stored_print(images, 1, 1, film_size="8INX10IN")
+    server = tls_printer(client_certs=True)
+    result = dcmtk.print(sp, server.tls_port, target_options={
+        "UseTLS": "true", "Certificate": "client.crt", "PrivateKey": "client.key",
+        "PeerAuthentication": "REQUIRE", "TLSProfile": "BCP195"})
+    assert result.ok, result.log
+    assert server.spooler.wait_idle(30) and len(server.spooler.finished) == 1
+    (folder,) = server.spooler.finished
+    assert json.loads((folder / "job.json").read_text())["calling_ae"] == "DCMPRSCU"

@@ -57,9 +57,10 @@ def disk_printer(small_disk):
     """start(**spool) -> (server, output): a printer whose output is on the small disk."""
     servers = []
 
-    def start(**spool):
+    def start(film_box=None, **spool):
         output = small_disk / "out"
-        server = PrintServer(profile_with(spool={**SPOOL, **spool}, events={"reply_timeout_s": 2.0}),
+        server = PrintServer(profile_with(spool={**SPOOL, **spool}, events={"reply_timeout_s": 2.0},
+                                          film_box=film_box or {}),
                              Settings("PRINTSCP", "127.0.0.1", 0, output))
         server.start()
         servers.append(server)
@@ -250,3 +251,48 @@ def test_debris_in_incoming_is_cleaned_at_start_up(small_disk, disk_printer):
     _, output = disk_printer()
     assert incoming_debris(output) == []
     assert os.path.isdir(output)
+
+
+def test_printing_until_the_disk_is_full_accounts_for_every_job(small_disk, disk_printer):
+    """The issue's run, on a 3 MiB output: films until the printer says FAILURE; every job a
+    complete folder or a logged record, nothing in .incoming, NORMAL once films are taken away."""
+    server, output = disk_printer(film_box={"resolutions": {"STANDARD": 60}})  # films of some 100 KB
+    rng = np.random.default_rng(7)
+    accepted = 0
+    client = EventSCU(server.port)
+    try:
+        after_failure = 0
+        for _ in range(30):
+            (_, _), fs_uid = client.scu.create_film_session()
+            result, fb_uid = client.scu.create_film_box(fs_uid, FilmSizeID="8INX10IN")
+            noise = rng.integers(0, 4096, (256, 200), dtype=np.uint16)
+            assert status_of(client.scu.set_image_box(client.scu.image_box_uids(result)[0], 1, image_item(noise))) == 0
+            assert status_of(client.scu.print_film_box(fb_uid)[0]) == 0
+            accepted += 1
+            client.scu.delete(FILM_BOX, fb_uid)
+            client.scu.delete(FILM_SESSION, fs_uid)
+            assert server.spooler.wait_idle(60)
+            if status(server)[0] == "FAILURE":
+                after_failure += 1  # three more films sent to a printer in FAILURE
+                if after_failure > 3:
+                    break
+        assert status(server) == ("FAILURE", "RECEIVER FULL"), "30 films did not fill 3 MiB"
+        ends = lambda: [e for e in client.job_events() if e in ("DONE", "FAILURE")]  # noqa: E731
+        wait_for(lambda: len(ends()) == accepted, 10, what="every job's last event")
+        assert ends()[-3:] == ["FAILURE"] * 3
+        events = printer_events(client)
+        assert events[:2] == [("WARNING", "RECEIVER FULL"), ("FAILURE", "RECEIVER FULL")]
+        for folder in job_folders(output):  # the films are taken off the printer
+            if json.loads((folder / "job.json").read_text())["state"] == "DONE":
+                shutil.rmtree(folder)
+        wait_for(lambda: printer_events(client)[-1:] == [("NORMAL", "NORMAL")], 10, what="NORMAL again")
+    finally:
+        client.close()
+    done = [e for e in client.job_events() if e in ("DONE", "FAILURE")]
+    assert len(done) == accepted
+    remaining = job_folders(output)
+    assert len(remaining) + len(server.spooler.unwritten) == done.count("FAILURE")
+    assert all(json.loads((f / "job.json").read_text())["state"] == "FAILURE" for f in remaining)
+    assert incoming_debris(output) == []
+    print(f"{accepted} films accepted, {done.count('DONE')} DONE, {done.count('FAILURE')} FAILURE "
+          f"({len(server.spooler.unwritten)} recorded in the log only)")

@@ -50,6 +50,7 @@ class DiskWatch:
         self.reason = ""  # what the last non-NORMAL state came from, for the log
         self._faulted = False  # a write failed: recover only above the WARNING mark
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -71,7 +72,12 @@ class DiskWatch:
                 log.exception("disk watch: the check failed")
 
     def check(self) -> tuple[str, str]:
-        """Measure now; report and return the state."""
+        """Measure now; report and return the state. The watch thread and the spool worker
+        both check: one at a time, so reports come in the order the measurements were taken."""
+        with self._check_lock:
+            return self._check()
+
+    def _check(self) -> tuple[str, str]:
         s = self.settings
         try:
             self._probe()

@@ -17,7 +17,7 @@ from dcmtk import DcmtkPrint, dcmtk_binary, dcmtk_env
 from printscp import profile as profiles
 from printscp.scp import tls
 from printscp.scp.server import PrintServer, Settings
-from scu import GRAY_META, associate, gray_pixels, image_item, status_of
+from scu import GRAY_META, associate, gray_pixels
 
 
 # ---- allow-lists -------------------------------------------------------------------------------

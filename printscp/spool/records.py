@@ -15,6 +15,8 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+from printscp.spool.names import safe_name
+
 log = logging.getLogger("printscp.spool")
 
 FOLDER = "associations"
@@ -79,6 +81,5 @@ class AssociationRecords:
 
 
 def new_id(number: int, calling_ae: str, when: datetime | None = None) -> str:
-    from printscp.spool.names import safe_name
-
+    """A unique, file-safe id: the association's start, a running number, the calling AE title."""
     return f"{(when or datetime.now()):%Y%m%d-%H%M%S}-{number:05d}-{safe_name(calling_ae or 'UNKNOWN')}"

@@ -14,6 +14,7 @@ from printscp import __version__
 from printscp import faults as fault_files
 from printscp import profile as profiles
 from printscp.control import client as control_client
+from printscp.scp import tls
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -29,6 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
         logging.getLogger("pynetdicom").setLevel(logging.WARNING if not args.verbose else logging.INFO)
     try:
         printers, default_ae, settings = _printers(args)
+        settings = tls.apply(args, settings)
         plan = fault_files.load(args.faults) if args.faults else None
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan)
     except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
@@ -48,7 +50,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"printscp: cannot listen on {args.host or '*'}:{args.port}: {exc}", file=sys.stderr)
         return 1
     names = ", ".join(f"{ae} ({p.profile.name})" for ae, p in server.printers.items())
-    print(f"printscp: {names} listening on port {server.port} (output {settings.output.resolve()})", flush=True)
+    ports = " and ".join(f"{kind} {port}" for kind, port in (("port", server.port), ("TLS port", server.tls_port))
+                         if port is not None)
+    print(f"printscp: {names} listening on {ports} (output {settings.output.resolve()})", flush=True)
     control = _start_control(server, args)
     if control is False:
         server.stop()
@@ -69,7 +73,7 @@ def _start_control(server, args: argparse.Namespace):
     from printscp.control.server import LOOPBACK, ControlServer
 
     explicit = args.control_port is not None
-    port = args.control_port if explicit else (server.port + 1 if args.port else 0)
+    port = args.control_port if explicit else ((server.port or server.tls_port) + 1 if args.port else 0)
     if not port:
         return None
     try:
@@ -216,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     conformance.add_argument("-o", "--output", help="Markdown file to write (default: standard output)")
     conformance.set_defaults(func=_conformance)
 
+    tls.add_arguments(serve)
     control_client.add_commands(sub)
     return parser
 

@@ -35,6 +35,11 @@ def statement(p: Profile) -> str:
         ("Transfer syntaxes", ", ".join(_SYNTAX[t] for t in p.association.transfer_syntaxes) + " (in this order)"),
         ("Called AE title", "must be this printer's title (others: A-ASSOCIATE-RJ, reason 7)"
          if p.association.check_called_ae else "any title is accepted when this printer runs alone"),
+        ("Calling AE titles", ", ".join(p.association.allowed_calling_aes) + " only (others: A-ASSOCIATE-RJ, reason 3)"
+         if p.association.allowed_calling_aes else "any"),
+        ("Peer addresses", ", ".join(p.association.allowed_peers) + " only (others: A-ASSOCIATE-RJ, reason 1)"
+         if p.association.allowed_peers else "any"),
+        ("Security", "DICOM TLS (TLS 1.2 or later) on a TLS port when `printscp serve --tls-port` is given"),
     ):
         add(f"| {label} | {value} |")
     add("")

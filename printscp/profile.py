@@ -7,6 +7,7 @@ constants of their own. A profile names its file in every error so a tester can 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 import types
 import typing
@@ -16,6 +17,7 @@ from pathlib import Path
 import tomli_w
 
 from printscp import formats, layout, uids
+from printscp.faults.terms import term_problem
 
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
 DEFAULT_PROFILE = "default"
@@ -64,6 +66,10 @@ class AssociationSettings:
     check_called_ae: bool = False  # a lone printer refuses other called AE titles
     max_associations: int = 10
     max_pdu_size: int = 1048576
+    # Who may print (docs/operations.md): empty lists let anyone in. A calling AE title not
+    # listed gets A-ASSOCIATE-RJ reason 3; a peer outside every network, reason 1.
+    allowed_calling_aes: tuple[str, ...] = ()
+    allowed_peers: tuple[str, ...] = ()  # addresses or CIDR networks, e.g. "10.1.0.0/16", "::1"
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,14 @@ class SpoolSettings:
     queue_size: int = 32
     seconds_per_film: float = 0.0  # simulated exposure time per delivered film: a slow printer
     while_failed: str = "fail"  # printer status FAILURE: queued jobs "fail" with its info, or N-ACTION is "refuse"d
+    # The output folder is the printer's film receiver (printscp/spool/disk.py): free space
+    # below disk_warning_mb is WARNING, below disk_failure_mb (or a failed write) FAILURE.
+    disk_warning_mb: float = 256.0
+    disk_failure_mb: float = 16.0  # kept free so a failed job's job.json still fits
+    disk_check_s: float = 5.0  # how often free space is measured while nothing is printed
+    disk_warning_info: str = "RECEIVER FULL"
+    disk_full_info: str = "RECEIVER FULL"
+    disk_error_info: str = "PRINTER DOWN"  # read-only, removed or not permitted
 
 
 @dataclass(frozen=True)
@@ -362,6 +376,20 @@ def _check_consistency(p: Profile, where: str) -> None:
          "must be at least 1")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
     need(0 <= p.spool.seconds_per_film <= 600, "[spool] seconds_per_film", "must be 0..600")
+    need(0 <= p.spool.disk_failure_mb <= p.spool.disk_warning_mb, "[spool] disk_failure_mb",
+         "must be 0..disk_warning_mb: the printer warns before it fails")
+    need(0.05 <= p.spool.disk_check_s <= 3600, "[spool] disk_check_s", "must be 0.05..3600 seconds")
+    for key in ("disk_warning_info", "disk_full_info", "disk_error_info"):
+        problem = term_problem(getattr(p.spool, key))
+        need(problem is None, f"[spool] {key}", problem or "")
+    for title in p.association.allowed_calling_aes:
+        need(0 < len(title.strip()) <= 16 and "\\" not in title, "[association] allowed_calling_aes",
+             f"{title!r} is not an AE title (1..16 characters, no backslash)")
+    for peer in p.association.allowed_peers:
+        try:
+            ipaddress.ip_network(peer, strict=False)
+        except ValueError:
+            need(False, "[association] allowed_peers", f"{peer!r} is not an IP address or CIDR network")
     need(0 < p.events.reply_timeout_s <= 60, "[events] reply_timeout_s", "must be more than 0 and at most 60")
 
 

@@ -162,8 +162,9 @@ class PrintSCU:
         return statuses
 
 
-def make_ae(contexts=(GRAY_META,), transfer_syntaxes=(ExplicitVRLittleEndian, ImplicitVRLittleEndian)) -> AE:
-    ae = AE(ae_title="TESTSCU")
+def make_ae(contexts=(GRAY_META,), transfer_syntaxes=(ExplicitVRLittleEndian, ImplicitVRLittleEndian),
+            calling_ae: str = "TESTSCU") -> AE:
+    ae = AE(ae_title=calling_ae)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 20
     for uid in contexts:
         ae.add_requested_context(uid, list(transfer_syntaxes))
@@ -191,9 +192,11 @@ def _guard_reactor_race(assoc) -> None:
 
 @contextlib.contextmanager
 def associate(port: int, contexts=(GRAY_META,), *, called_ae: str = "PRINTSCP", meta: str | None = None,
-              capture_uids: bool = False, transfer_syntaxes=(ExplicitVRLittleEndian, ImplicitVRLittleEndian)):
-    """An established association wrapped in a PrintSCU; released (or aborted) on exit."""
-    ae = make_ae(contexts, transfer_syntaxes)
+              capture_uids: bool = False, transfer_syntaxes=(ExplicitVRLittleEndian, ImplicitVRLittleEndian),
+              calling_ae: str = "TESTSCU", tls_args=None):
+    """An established association wrapped in a PrintSCU; released (or aborted) on exit.
+    `tls_args`: (ssl.SSLContext, server hostname) for DICOM over TLS."""
+    ae = make_ae(contexts, transfer_syntaxes, calling_ae)
     scu = PrintSCU(None, meta or contexts[0])
     handlers = []
     if capture_uids:
@@ -203,7 +206,9 @@ def associate(port: int, contexts=(GRAY_META,), *, called_ae: str = "PRINTSCP", 
                 uid = message.command_set.get("AffectedSOPInstanceUID")
                 scu.created_uids.append(str(uid) if uid else None)
         handlers.append((evt.EVT_DIMSE_RECV, on_recv))
-    assoc = ae.associate("127.0.0.1", port, ae_title=called_ae, evt_handlers=handlers)
+    assoc = ae.associate("127.0.0.1", port, ae_title=called_ae, evt_handlers=handlers, tls_args=tls_args)
+    if not assoc.is_established:
+        ae.shutdown()
     assert assoc.is_established, "association was not accepted"
     _guard_reactor_race(assoc)
     scu.assoc = assoc

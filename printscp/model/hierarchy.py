@@ -36,6 +36,9 @@ from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
 
+MAX_EXCHANGE = 2000  # statuses kept between two prints; older ones go to the record
+
+
 class QueueFull(Exception):
     """Raised by the spool's submit when the print queue cannot take another job."""
 
@@ -73,9 +76,12 @@ _PROFILE_GATED = (uids.PRESENTATION_LUT, uids.PRINTER_CONFIGURATION_RETRIEVAL)
 class Hierarchy:
     def __init__(self, profile: Profile, printer: Printer, submit: Submit, *,
                  calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid,
-                 annotation_negotiated: bool = False, job_listener=None):
+                 annotation_negotiated: bool = False, job_listener=None,
+                 association_id: str = "", record: Callable[[list[dict]], None] | None = None):
         """`job_listener(job, status, info)` hears every state of the Print Jobs this association
-        creates (the SCP layer turns them into N-EVENT-REPORTs)."""
+        creates (the SCP layer turns them into N-EVENT-REPORTs). `record(entries)` takes the
+        statuses answered for the association's full record (printscp/spool/records.py) after
+        each print and at the end; without it they are dropped once a print has them."""
         self.profile = profile
         self.printer = printer
         self.submit = submit
@@ -88,7 +94,12 @@ class Hierarchy:
         # Presentation LUTs live beside the film session, not under it: they may be created
         # before it and outlive its deletion (PS3.4 H.4.9.2.1.3).
         self.presentation_luts: dict[str, PresentationLut] = {}
-        self.exchange: list[dict] = []  # every status answered, for job.json and the log
+        self.association_id = association_id
+        self.record = record
+        # Statuses answered since the previous print: the next job's job.json gets them, the
+        # association's record gets them after it. Bounded: a peer that never prints cannot grow it.
+        self.exchange: list[dict] = []
+        self.earlier_entries = 0  # handed to the record before a print because of the bound
         self._lock = threading.RLock()  # see the module docstring
         self._closed = False
         self._fault: ScriptedFault | None = None  # of the request in flight, under the lock
@@ -133,6 +144,8 @@ class Hierarchy:
         another thread; requests after it are refused.
         """
         with self._lock:
+            if not self._closed:
+                self._hand_over()
             self._closed = True
             if self.film_session is not None:
                 self.film_session.memory.close()
@@ -167,7 +180,21 @@ class Hierarchy:
             response = Response(exc.status, exc.comment)
         self.exchange.append(self._entry(operation, sop_class, instance_uid or response.affected_instance_uid,
                                          message_id, response))
+        if response.job_id is not None:  # printed: the job has these statuses, the record gets them next
+            self._hand_over()
+        elif len(self.exchange) > MAX_EXCHANGE:
+            spill = len(self.exchange) // 2
+            self.earlier_entries += spill
+            self._hand_over(spill)
         return response
+
+    def _hand_over(self, count: int | None = None) -> None:
+        """Give the first `count` (default all) statuses to the association's record."""
+        entries, self.exchange = self.exchange[:count], self.exchange[len(self.exchange) if count is None else count:]
+        if self.record is not None and entries:
+            self.record(entries)
+        if count is None:
+            self.earlier_entries = 0
 
     def _entry(self, operation, sop_class, instance_uid, message_id, response: Response) -> dict:
         answered = self._scripted(response)
@@ -397,6 +424,8 @@ class Hierarchy:
             created=datetime.now(),
             film_session={"SOPInstanceUID": fs.sop_instance_uid, **fs.values},
             exchange=tuple(self.exchange) + (action_entry,),
+            association_id=self.association_id,
+            earlier_statuses=self.earlier_entries,
             notes=tuple(sorted({image.attributes["policy"] for film in films for image in film.images
                                 if image is not None and "policy" in image.attributes})),
             fail_info=fail_info,
@@ -414,7 +443,8 @@ class Hierarchy:
         try:
             outcome.job_id = self.submit(request)
         except QueueFull as exc:
-            raise PrintError(queue_full, f"the print queue is full ({exc}); try again when jobs have finished") from None
+            raise PrintError(queue_full, f"the print queue is full ({exc}); try again when jobs have finished "
+                                         "(limit [spool] queue_size)") from None
         for fb in film_boxes:
             fb.printed = True
         if request.print_job is not None:

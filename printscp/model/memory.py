@@ -95,7 +95,7 @@ class SessionMemory:
         if change > 0 and not self.pool.take(change):
             raise PrintError(Status.RESOURCE_LIMITATION,
                              f"Memory Allocation {amount_kb} KB not free now, try later; printer memory has "
-                             f"{kb(self.pool.free)} KB free of {kb(self.pool.total)} KB")
+                             f"{kb(self.pool.free)} KB free of {kb(self.pool.total)} KB (limit [film_session] printer_memory_kb)")
         if change < 0:
             self.pool.give(-change)
         self._held = self.reserved = wanted
@@ -119,7 +119,7 @@ class SessionMemory:
             if not self.pool.take(change):
                 raise PrintError(Status.INSUFFICIENT_MEMORY,
                                  f"image needs {kb(new)} KB, printer memory has {kb(self.pool.free + old)} KB "
-                                 f"free of {kb(self.pool.total)} KB")
+                                 f"free of {kb(self.pool.total)} KB (limit [film_session] printer_memory_kb)")
             self._held += change
         else:
             self.pool.give(-change)

@@ -124,7 +124,9 @@ class PrintRequest:
     printer_name: str
     created: datetime
     film_session: dict  # film session attributes, for job.json
-    exchange: tuple[dict, ...] = field(default=())  # every status returned so far on the association
+    exchange: tuple[dict, ...] = field(default=())  # the statuses returned since the previous print
+    association_id: str = ""  # whose full record (printscp/spool/records.py) has every status
+    earlier_statuses: int = 0  # statuses since the previous print that only the record holds
     notes: tuple[str, ...] = field(default=())  # policies applied (e.g. interleaved colour accepted)
     fail_info: str | None = None  # a scripted fault: the job fails with this Execution Status Info
     print_job: PrintJob | None = None  # the Print Job SOP instance tracking this request, when served

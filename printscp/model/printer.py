@@ -25,6 +25,7 @@ log = logging.getLogger("printscp.printer")
 
 # Event Type IDs of the Printer N-EVENT-REPORT (PS3.4 H.4.6.1.1).
 EVENT_TYPES = {"NORMAL": 1, "WARNING": 2, "FAILURE": 3}
+_SEVERITY = {"NORMAL": 0, "WARNING": 1, "FAILURE": 2}
 KEEP_JOBS = 1000  # Print Jobs answerable by N-GET after their association ended
 
 StatusListener = Callable[[str, str], None]
@@ -39,22 +40,45 @@ class Printer:
     def __init__(self, profile: Profile):
         self.profile = profile
         self._lock = threading.Lock()
-        self._status = ("NORMAL", "NORMAL")
+        self._status = ("NORMAL", "NORMAL")  # as set by the operator or a scripted fault
+        self._conditions: dict[str, tuple[str, str]] = {}  # what the printer finds itself (e.g. its disk)
         self._listeners: dict[int, StatusListener] = {}
         self._jobs: OrderedDict[str, PrintJob] = OrderedDict()
         self.memory = MemoryPool(profile.film_session.printer_memory_kb)
 
     @property
     def status(self) -> tuple[str, str]:
+        """The worst of the set status and the printer's own conditions: a full disk is not
+        hidden by an operator's NORMAL, nor a jam by a disk that recovered."""
         with self._lock:
-            return self._status
+            return self._effective()
+
+    def _effective(self) -> tuple[str, str]:
+        worst = self._status
+        for condition in self._conditions.values():
+            if _SEVERITY[condition[0]] > _SEVERITY[worst[0]]:
+                worst = condition
+        return worst
 
     def set_status(self, status: str, info: str) -> None:
+        self._change(lambda: setattr(self, "_status", (status, info)))
+
+    def set_condition(self, name: str, status: str, info: str) -> None:
+        """A condition the printer detects itself (name e.g. "disk"); NORMAL clears it."""
+        def apply():
+            if status == "NORMAL":
+                self._conditions.pop(name, None)
+            else:
+                self._conditions[name] = (status, info)
+        self._change(apply)
+
+    def _change(self, apply) -> None:
         with self._lock:
-            changed = (status, info) != self._status
-            self._status = (status, info)
+            before = self._effective()
+            apply()
+            status, info = after = self._effective()
             listeners = list(self._listeners.values())
-        if changed:
+        if after != before:
             log.warning("printer %s is now %s (%s)", self.profile.printer.printer_name, status, info)
             for listener in listeners:
                 listener(status, info)

@@ -56,7 +56,8 @@ class EventChannel:
         self._late: set[int] = set()
         self._ids = itertools.count(1)
         self._get = assoc.dimse.get_msg
-        self.replies: list[tuple[int, int | None]] = []  # (event type, status or None when unanswered)
+        # (event type, status or None when unanswered), the latest only: an association may last for weeks
+        self.replies: collections.deque[tuple[int, int | None]] = collections.deque(maxlen=100)
         self._lock = threading.Lock()
         assoc.dimse.get_msg = self._get_msg
 

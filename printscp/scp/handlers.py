@@ -8,6 +8,7 @@ obey pynetdicom's return conventions (reference §7.3).
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import socket
 import threading
@@ -20,8 +21,10 @@ from printscp import uids
 from printscp.model.hierarchy import Hierarchy, Response
 from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
 from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
+from printscp.scp import access
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
+from printscp.spool import records
 from printscp.status import Status
 
 log = logging.getLogger("printscp.scp")
@@ -54,6 +57,7 @@ class PrintHandlers:
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
         self._lock = threading.Lock()
+        self._association_numbers = itertools.count(1)
 
     def bindings(self) -> list:
         return [
@@ -93,10 +97,21 @@ class PrintHandlers:
         """
         assoc = event.assoc
         called = _called_ae(assoc)
+        calling = _ae(assoc.requestor.primitive.calling_ae_title)
         printer = self.route(called)
         if printer is None:
-            log.warning("%s called %r, which is no printer here: rejecting the association",
-                        _ae(assoc.requestor.primitive.calling_ae_title), called)
+            log.warning("%s called %r, which is no printer here: rejecting the association", calling, called)
+            return
+        refusal = access.refusal(printer.profile.association, calling, assoc.requestor.address)
+        if refusal is not None:
+            reason, why = refusal
+            log.warning("%s at %s refused by printer %s: %s", calling, assoc.requestor.address, printer.ae_title, why)
+            access.reject(assoc, reason)
+            return
+        busy = sum(1 for a in assoc.ae.active_associations if a.is_acceptor)
+        if busy > assoc.ae.maximum_associations:  # pynetdicom rejects it next (transient, local limit exceeded)
+            log.warning("%s at %s turned away: limit [association] max_associations = %d reached",
+                        calling, assoc.requestor.address, assoc.ae.maximum_associations)
             return
         assoc.acceptor.ae_title = called
         assoc.acceptor.supported_contexts = copy.deepcopy(printer.contexts)
@@ -126,12 +141,16 @@ class PrintHandlers:
             if hierarchy is None:
                 printer = self._routes[key]
                 channel = self._channels[key]
+                calling = _ae(event.assoc.requestor.ae_title)
+                association_id = records.new_id(next(self._association_numbers), calling)
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
                     job_listener=_job_events(weakref.ref(channel)) if printer.profile.events.print_job else None,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
+                    association_id=association_id,
+                    record=lambda entries, aid=association_id, r=printer.records: r.append(aid, entries),
                 )
                 self._hierarchies[key] = hierarchy
             return hierarchy

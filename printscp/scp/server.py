@@ -25,6 +25,10 @@ from printscp.model.printer import Printer
 from printscp.profile import Profile
 from printscp.scp.faults_hook import FaultHook
 from printscp.scp.handlers import PrintHandlers
+from printscp.scp import tls
+from printscp.spool.disk import DiskWatch
+from printscp.spool.names import safe_name
+from printscp.spool.records import AssociationRecords
 from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
@@ -58,8 +62,13 @@ def supported_contexts(profile: Profile) -> list[PresentationContext]:
 class Settings:
     ae_title: str = "PRINTSCP"
     host: str = ""
-    port: int = 11112
+    port: int | None = 11112  # None: no plain port (TLS only)
     output: Path = Path("output")
+    # ---- DICOM TLS (PS3.15 B.9 / BCP 195), printscp/scp/tls.py ----
+    tls_port: int | None = None  # a TLS port beside (or, with port None, instead of) the plain one
+    tls_cert: Path | None = None  # server certificate chain, PEM
+    tls_key: Path | None = None  # its private key, PEM
+    tls_ca: Path | None = None  # CA certificates a client must present a certificate from; None: no client certificate
 
 
 @dataclass
@@ -75,9 +84,13 @@ class EmulatedPrinter:
 
     def __post_init__(self):
         self.printer = Printer(self.profile)
+        self.disk = DiskWatch(self.output, self.profile.spool,
+                              lambda status, info: self.printer.set_condition("disk", status, info))
         self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
                                seconds_per_film=self.profile.spool.seconds_per_film,
-                               printer_status=lambda: self.printer.status)
+                               printer_status=lambda: self.printer.status, disk=self.disk)
+        self.disk.probe_dir = self.spooler.output_dir / ".incoming"
+        self.records = AssociationRecords(self.output)
         self.contexts = supported_contexts(self.profile)
 
 
@@ -96,7 +109,8 @@ class PrintServer:
         self.settings = settings
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
-        self.printers = {ae: EmulatedPrinter(ae, p, settings.output / ae if several else settings.output)
+        # An operator's title may hold '/' or '..': the folder gets a safe name (spool/names.py).
+        self.printers = {ae: EmulatedPrinter(ae, p, settings.output / safe_name(ae) if several else settings.output)
                          for ae, p in setups.items()}
         first = next(iter(self.printers.values()))
         if default_ae == "auto":  # one printer: it answers any title unless its profile checks it
@@ -108,8 +122,13 @@ class PrintServer:
         if faults is not None:
             self.faults.load(faults)
         self.handlers = PrintHandlers(self.route, self.faults)
+        if settings.port is None and settings.tls_port is None:
+            raise ValueError("no port to listen on: give a plain port, a TLS port or both")
+        self._ssl = tls.server_context(settings.tls_cert, settings.tls_key, settings.tls_ca) \
+            if settings.tls_port is not None else None
         self.ae = self._build_ae()
         self._server = None
+        self._tls_server = None
 
     # The first printer, for single-printer callers (tests, the CLI's summary line).
     @property
@@ -141,26 +160,46 @@ class PrintServer:
         return ae
 
     @property
-    def port(self) -> int:
-        return self._server.server_address[1]
+    def port(self) -> int | None:
+        """The plain port (None when only TLS is served)."""
+        return self._server.server_address[1] if self._server is not None else None
+
+    @property
+    def tls_port(self) -> int | None:
+        return self._tls_server.server_address[1] if self._tls_server is not None else None
 
     def start(self) -> None:
-        address = (self.settings.host, self.settings.port)
-        self._server = self.ae.start_server(address, block=False, evt_handlers=self.handlers.bindings())
+        bindings = self.handlers.bindings()
+        for p in self.printers.values():  # the printer knows its receiver before the first SCU asks
+            p.disk.start()
+            p.records.start()
+        if self.settings.port is not None:
+            self._server = self.ae.start_server((self.settings.host, self.settings.port), block=False,
+                                                evt_handlers=bindings)
+        if self.settings.tls_port is not None:
+            self._tls_server = self.ae.start_server((self.settings.host, self.settings.tls_port), block=False,
+                                                    evt_handlers=bindings, ssl_context=self._ssl)
         self.faults.start()  # the timeline's clock starts when the printer can be reached
         for p in self.printers.values():
-            log.info("printer %s: profile %s (%s), output %s", p.ae_title, p.profile.name,
-                     p.profile.profile.description or "no description", p.spooler.output_dir.resolve())
-        log.info("printscp listening on %s:%d; unknown called AE titles %s", self.settings.host or "*", self.port,
+            access = p.profile.association
+            log.info("printer %s: profile %s (%s), output %s; calling AE titles: %s; peers: %s", p.ae_title,
+                     p.profile.name, p.profile.profile.description or "no description", p.spooler.output_dir.resolve(),
+                     ", ".join(access.allowed_calling_aes) or "any", ", ".join(access.allowed_peers) or "any")
+        ports = ", ".join(f"{kind} {port}" for kind, port in (("port", self.port), ("TLS port", self.tls_port))
+                          if port is not None)
+        log.info("printscp listening on %s %s; unknown called AE titles %s", self.settings.host or "*", ports,
                  f"go to {self.default_ae}" if self.default_ae else "are rejected")
 
     def stop(self, drain_timeout: float = 120.0) -> None:
         """Stop accepting, end open associations, then finish (or record) queued jobs."""
         self.faults.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.shutdown()
+        self._server = self._tls_server = None
         self.ae.shutdown()
         for p in self.printers.values():
             p.spooler.close(timeout=drain_timeout)
+            p.disk.stop()
+            p.records.stop()
         log.info("printscp stopped")

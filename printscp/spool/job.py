@@ -19,6 +19,8 @@ from printscp.model.print_request import Film, PrintRequest
 from printscp.render.annotations import burn, labels
 from printscp.render.film import compose
 from printscp.render.writers import to_srgb, write_pdf, write_png
+from printscp.spool.disk import is_output_fault
+from printscp.spool.records import record_path
 
 log = logging.getLogger("printscp.spool")
 
@@ -62,6 +64,13 @@ def run(job: Job, output_dir: Path) -> tuple[Path, str]:
         try:
             outputs = _render(job.request, staging)
             return _manifest(job, "DONE", None, started, outputs, staging)
+        except OSError as exc:
+            if is_output_fault(exc):  # the printer's fault, not the job's: the spool records it
+                raise
+            log.exception("job %s failed while rendering", job.job_id)
+            for path in staging.iterdir():
+                path.unlink()
+            return _manifest(job, "FAILURE", f"{type(exc).__name__}: {exc}", started, [], staging)
         except Exception as exc:  # a job that cannot render is recorded, never lost
             log.exception("job %s failed while rendering", job.job_id)
             for path in staging.iterdir():
@@ -71,22 +80,37 @@ def run(job: Job, output_dir: Path) -> tuple[Path, str]:
     return _publish(job, output_dir, fill)
 
 
-def record_failure(job: Job, output_dir: Path, reason: str) -> Path:
-    """A queued job that will never print (e.g. the server stops first) still gets its record."""
-    return _publish(job, output_dir, lambda staging: _manifest(job, "FAILURE", reason, None, [], staging))[0]
+def record_failure(job: Job, output_dir: Path, reason: str, error: str | None = None) -> Path:
+    """A job that will never print (the server stops first, the printer is in FAILURE, the
+    output could not take its films) still gets its folder with job.json saying why.
+    `reason` is the Execution Status Info; `error` what went wrong, when there is more to say."""
+    return _publish(job, output_dir,
+                    lambda staging: _manifest(job, "FAILURE", reason, None, [], staging, detail=error))[0]
+
+
+def failure_record(job: Job, reason: str, error: str | None = None) -> dict:
+    """The job.json a failed job would have had, for the log when not even that can be written."""
+    manifest = _manifest(job, "FAILURE", reason, None, [], None, detail=error)
+    manifest["films"] = len(manifest["films"])  # the log gets the outline, not every attribute
+    return manifest
 
 
 def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
-    """Write into .incoming/, add job.json last, then rename the folder into its day."""
+    """Write into .incoming/, add job.json last, then rename the folder into its day.
+    Whatever fails on the way, nothing is left behind in .incoming/."""
     day = output_dir / job.queued.strftime("%Y-%m-%d")
     final = day / folder_name(job)
     staging = output_dir / INCOMING / final.name
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    manifest = fill(staging)
-    (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-    day.mkdir(parents=True, exist_ok=True)
-    staging.rename(final)
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        manifest = fill(staging)
+        (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        day.mkdir(parents=True, exist_ok=True)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     log.info("job %s %s: %s", job.job_id, manifest["state"], final)
     return final, manifest["state"]
 
@@ -122,7 +146,7 @@ def _film_record(number: int, film: Film) -> dict:
 
 
 def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
-              outputs: list[Path], folder: Path) -> dict:
+              outputs: list[Path], folder: Path | None, detail: str | None = None) -> dict:
     r = job.request
     rule = r.exchange[-1].get("fault") if r.fail_info and r.exchange else None  # the N-ACTION's entry
     return {
@@ -132,6 +156,7 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
                           "execution_status": state, **({"execution_status_info": error} if error else {})}}
            if r.print_job is not None else {}),
         **({"error": error} if error else {}),
+        **({"error_detail": detail} if detail else {}),
         **({"failed_by_rule": rule} if rule else {}),
         "source": r.source,
         "calling_ae": r.calling_ae,
@@ -149,7 +174,10 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
         "delivery_order": [i + 1 for i in delivery_order(r)],
         "film_session": r.film_session,
         "films": [_film_record(n, f) for n, f in enumerate(r.films, start=1)],
-        "statuses": list(r.exchange),
+        "statuses": list(r.exchange),  # since the previous print on the association
+        **({"association": {"id": r.association_id, "record": record_path(r.association_id),
+                            **({"earlier_statuses_in_record": r.earlier_statuses} if r.earlier_statuses else {})}}
+           if r.association_id else {}),
         "notes": list(r.notes),
         "outputs": [_file_record(p, folder) for p in outputs],
     }

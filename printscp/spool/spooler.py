@@ -6,7 +6,9 @@ zlib) releases the GIL for its heavy parts and does not stall other associations
 
 from __future__ import annotations
 
+import collections
 import itertools
+import json
 import logging
 import queue
 import shutil
@@ -19,17 +21,22 @@ from pathlib import Path
 from printscp.model.hierarchy import QueueFull
 from printscp.model.print_request import PrintRequest
 from printscp.spool import job as jobs
+from printscp.spool.disk import DiskWatch, is_output_fault
 
 log = logging.getLogger("printscp.spool")
 
 _STOP = object()
+KEEP_RECORDS = 1000  # finished folders and unwritten records kept for tests and the console
 
 
 class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
-                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL")):
+                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
+                 disk: DiskWatch | None = None):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
-        `printer_status()`: the printer's (status, info), read as each job starts."""
+        `printer_status()`: the printer's (status, info), read as each job starts;
+        `disk`: the watch over the output folder, measured before each job and told of
+        every failed write."""
         self.seconds_per_film = seconds_per_film
         self.printer_status = printer_status
         self._stopping = threading.Event()
@@ -42,7 +49,10 @@ class Spooler:
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.finished: list[Path] = []
+        self.disk = disk
+        self.finished: collections.deque[Path] = collections.deque(maxlen=KEEP_RECORDS)
+        # Failed jobs whose folder could not be written either: their record is in the log and here.
+        self.unwritten: collections.deque[dict] = collections.deque(maxlen=KEEP_RECORDS)
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
@@ -91,7 +101,7 @@ class Spooler:
             if item is not _STOP:
                 if item.request.print_job is not None:
                     item.request.print_job.set_state("FAILURE", "PRINTER DOWN")
-                self._finish(jobs.record_failure(item, self.output_dir, reason))
+                self._finish(self._record_failure(item, "PRINTER DOWN", reason))
 
     def _work(self) -> None:
         while True:
@@ -100,10 +110,15 @@ class Spooler:
                 return
             try:
                 folder = self._print(item)
-            except Exception:  # disk full, permissions: keep serving, say so loudly
-                log.exception("job %s could not be written", item.job_id)
-                folder = None
-                self._track(item, "FAILURE", "PRINTER DOWN")
+            except Exception as exc:  # disk full, read-only, removed: keep serving, say so loudly
+                if is_output_fault(exc):
+                    info = self.disk.fault(exc)[1] if self.disk is not None else "PRINTER DOWN"
+                    log.error("job %s could not be written to %s: %s", item.job_id, self.output_dir, exc)
+                else:
+                    info = "PRINTER DOWN"
+                    log.exception("job %s could not be written", item.job_id)
+                self._track(item, "FAILURE", info)
+                folder = self._record_failure(item, info, f"{type(exc).__name__}: {exc}")
             if self.on_finished is not None:
                 try:
                     self.on_finished(item)
@@ -113,11 +128,13 @@ class Spooler:
 
     def _print(self, item: jobs.Job) -> Path:
         """PENDING -> PRINTING -> DONE | FAILURE, as a film printer reports it (PS3.3 C.13.8)."""
+        if self.disk is not None:
+            self.disk.check()  # a full or read-only output is a FAILURE before the job starts
         status, info = self.printer_status()
         if status == "FAILURE":  # policy while_failed = "fail": the printer cannot expose the film
             log.warning("job %s fails: the printer is in FAILURE (%s)", item.job_id, info)
             self._track(item, "FAILURE", info)
-            return jobs.record_failure(item, self.output_dir, info)  # what the SCU is told, as job.json says
+            return self._record_failure(item, info)  # what the SCU is told, as job.json says
         self._track(item, "PRINTING", "NORMAL")
         films = len(item.request.films) * item.request.number_of_copies
         self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown
@@ -127,6 +144,21 @@ class Spooler:
         else:
             self._track(item, "FAILURE", item.request.fail_info or "CHECK PRINTER")
         return folder
+
+    def _record_failure(self, item: jobs.Job, info: str, error: str | None = None) -> Path | None:
+        """The failed job's folder; when even that cannot be written, its record goes to the
+        log (and `unwritten`), and nothing is left in .incoming/."""
+        try:
+            return jobs.record_failure(item, self.output_dir, info, error)
+        except OSError as exc:
+            if self.disk is not None and is_output_fault(exc):
+                self.disk.fault(exc)
+            record = jobs.failure_record(item, info, error)
+            record["unwritten_because"] = f"{type(exc).__name__}: {exc}"
+            self.unwritten.append(record)
+            log.error("job %s FAILURE (%s) and no folder could be written; its record: %s",
+                      item.job_id, info, json.dumps(record, default=str, separators=(",", ":")))
+            return None
 
     @staticmethod
     def _track(item: jobs.Job, status: str, info: str) -> None:

@@ -14,6 +14,7 @@ from printscp import __version__
 from printscp import faults as fault_files
 from printscp import profile as profiles
 from printscp.control import client as control_client
+from printscp.scu import command as print_scu
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     conformance.set_defaults(func=_conformance)
 
     control_client.add_commands(sub)
+    print_scu.add_commands(sub)
     return parser
 
 

@@ -71,12 +71,13 @@ def wedge() -> PrintImage:
     step_w = WEDGE_SIZE // WEDGE_STEPS
     half = WEDGE_SIZE // 2
     for k in range(WEDGE_STEPS):
-        inner[:half - 64, k * step_w:(k + 1) * step_w] = wedge_value(k)
+        inner[:half - 64, k * step_w:(k + 1) * step_w] = wedge_value(k)  # steps 0..15, 64 px wide
     inner[half - 64:half + 64, :] = P_MAX // 2
     for k in range(WEDGE_STEPS):
         _text(inner, (k * step_w + 12, half - 50), f"{k}", 0 if k > 7 else P_MAX, 28)
     _text(inner, (16, half + 10), "printscp step wedge: P = k x 4095/15; ramp 0..4095", 0, 30)
     inner[half + 64:, :] = np.rint(np.linspace(0, P_MAX, WEDGE_SIZE)).astype(np.uint16)[None, :]
+    inner[:4, :] = inner[-4:, :] = inner[:, :4] = inner[:, -4:] = 0  # outline: step 15 is as white as the frame
     return PrintImage(img, 12, "demo:wedge")
 
 

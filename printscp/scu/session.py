@@ -159,9 +159,9 @@ class Session:
             self.report.note("the printer did not accept the Presentation LUT SOP Class: --plut not sent")
             return None
         uid = generate_uid()
-        self._request("N-CREATE", "Presentation LUT", lambda: self.link.n_create(self.o.plut, uids.PRESENTATION_LUT,
-                                                                                 uid, self.meta), uid=uid)
-        return uid
+        result = self._request("N-CREATE", "Presentation LUT",
+                               lambda: self.link.n_create(self.o.plut, uids.PRESENTATION_LUT, uid, None), uid=uid)
+        return uid if result is not None and not self.stopped else None
 
     def create_film_session(self) -> str:
         ds = _dataset(self.o.session)
@@ -235,7 +235,7 @@ class Session:
             ds.AnnotationPosition = position
             ds.TextString = text
             self._request("N-SET", f"Annotation Box {position}",
-                          lambda: self.link.n_set(ds, uids.ANNOTATION_BOX, uid, self.meta), uid=uid)
+                          lambda: self.link.n_set(ds, uids.ANNOTATION_BOX, uid, None), uid=uid)
 
     def action(self, sop_class: str, uid: str, target: str) -> None:
         result = self._request("N-ACTION", target, lambda: self.link.n_action(sop_class, uid, self.meta), uid=uid,
@@ -253,7 +253,8 @@ class Session:
         return f"Print Job {', '.join(jobs)}" if jobs else ""
 
     def delete(self, sop_class: str, uid: str, target: str, cleanup: bool = False) -> None:
-        self._request("N-DELETE", target, lambda: self.link.n_delete(sop_class, uid, self.meta), uid=uid,
+        meta = None if sop_class == uids.PRESENTATION_LUT else self.meta  # its own SOP Class, in no meta
+        self._request("N-DELETE", target, lambda: self.link.n_delete(sop_class, uid, meta), uid=uid,
                       cleanup=cleanup)
 
     def wait_for_jobs(self) -> None:

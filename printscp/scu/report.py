@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+_OUTPUT = threading.Lock()
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_WARNING = 0, 1, 2, 3, 4
 
 
@@ -94,8 +96,11 @@ class Report:
         self._say(f"{'NOTE':<11} {text}")
 
     def _say(self, text: str) -> None:
+        """Whole lines under a lock: events are reported from pynetdicom's threads."""
         if not (self.json_output or self.quiet):
-            print(text, flush=True)
+            with _OUTPUT:
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
 
     def counts(self) -> dict[str, int]:
         out = {"success": 0, "warning": 0, "failure": 0, "no-response": 0}

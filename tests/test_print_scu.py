@@ -277,3 +277,16 @@ def test_usage_errors_exit_2(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["print", MR, "--as", "nonsense"])
     assert exc.value.code == 2
+
+
+def test_wait_reports_a_failed_print_job_and_exits_1(start_printer, capsys):
+    from printscp.faults import load
+
+    running = start_printer()
+    running.server.load_faults(load("film-jam"))  # the first print's job fails with FILM JAM
+    code, report = run_print(capsys, running.port, MR, "--wait", "--wait-timeout", "60")
+    assert code == 1
+    assert list(report["print_jobs"].values()) == ["FAILURE"]
+    assert any(e["event"] == "FAILURE" and e["info"] == "FILM JAM" for e in report["events"]) or any(
+        s["service"] == "N-GET" and s["target"] == "Print Job" and s["detail"] == "FAILURE" for s in report["steps"])
+    assert report["counts"]["failure"] == 0  # every DIMSE step succeeded; the job did not

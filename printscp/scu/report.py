@@ -1,8 +1,9 @@
 """What the SCU did, one line per DIMSE step, and the exit code a script can rely on.
 
-Exit codes: 0 every step succeeded (warnings allowed); 1 a failure status, no response
-or a broken connection; 2 a usage error (argparse, unreadable input); 3 the printer
-cannot be reached or rejects the association; 4 a warning status under --strict.
+Exit codes: 0 every step succeeded (warnings allowed); 1 a failure status, no response,
+a broken connection or a Print Job reported FAILURE; 2 a usage error (argparse, unreadable
+input); 3 the printer cannot be reached or rejects the association; 4 a warning status
+under --strict.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class Report:
         counts = self.counts()
         if self.unreachable:
             return EXIT_UNREACHABLE
-        if self.network_error or counts["failure"] or counts["no-response"]:
+        if self.network_error or counts["failure"] or counts["no-response"] or "FAILURE" in self.print_jobs.values():
             return EXIT_FAILED
         if self.strict and counts["warning"]:
             return EXIT_WARNING

@@ -125,7 +125,11 @@ class Session:
         if (self.stopped and not cleanup) or not self.link.is_established:
             return None
         start = time.monotonic()
-        result = call()
+        try:
+            result = call()
+        except (RuntimeError, ValueError) as exc:  # pynetdicom: association gone, or no context for the class
+            result = (None, None)
+            self.report.note(f"{service} {target}: {exc}")
         status_ds, reply = (result if isinstance(result, tuple) else (result, None))
         status = int(status_ds.Status) if status_ds is not None and "Status" in status_ds else None
         comment = str(status_ds.get("ErrorComment", "")) if status_ds is not None else ""

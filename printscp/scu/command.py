@@ -135,6 +135,8 @@ def build(args: argparse.Namespace) -> tuple[PrintOptions, list[Sheet], list[She
     options.session = _pick(args, FILM_SESSION_OPTIONS)
     options.film_box = _pick(args, FILM_BOX_OPTIONS)
     options.image_box = _pick(args, IMAGE_BOX_OPTIONS)
+    if behaviour.precompose and not options.film_box.get("FilmSizeID"):
+        options.film_box["FilmSizeID"] = "8INX10IN"  # the film the image is composed for goes with it
     if "RequestedImageSize" in options.image_box:
         options.image_box["RequestedImageSize"] = f"{args.requested_image_size:g}"
     for spec in args.annotation:

@@ -17,7 +17,8 @@ from printscp.scu import demo, pixels
 from printscp.scu.behaviours import BEHAVIOURS, combine
 from printscp.scu.link import Options
 from printscp.scu.report import EXIT_USAGE, Report
-from printscp.scu.session import PrintOptions, Sheet, run
+from printscp.scu.runner import run
+from printscp.scu.session import PrintOptions, Sheet
 
 FILM_SESSION_OPTIONS = {"copies": "NumberOfCopies", "priority": "PrintPriority", "medium": "MediumType",
                         "destination": "FilmDestination", "label": "FilmSessionLabel",
@@ -147,8 +148,8 @@ def build(args: argparse.Namespace) -> tuple[PrintOptions, list[Sheet], list[She
     if args.plut:
         options.plut = presentation_lut(args.plut)
     window = pixels.parse_window(args.window) if args.window else None
-    gray: list[PrintImage] = []
-    color: list = []
+    gray: list[pixels.PrintImage] = []
+    color: list[pixels.PrintImage] = []
     for path in args.files:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such file")
@@ -190,5 +191,3 @@ def presentation_lut(spec: str) -> Dataset:
     ds.PresentationLUTSequence = [item]
     return ds
 
-
-PrintImage = pixels.PrintImage

@@ -61,7 +61,8 @@ class Event:
     info: str = ""  # Execution Status Info / Printer Status Info
 
     def line(self) -> str:
-        return f"{'EVENT':<11} {self.sop_class + ' ' + self.uid:<34} {self.event}" + (f"  {self.info}" if self.info else "")
+        text = f"{'EVENT':<11} {self.sop_class + ' ' + self.uid:<34} {self.event}"
+        return text + (f"  {self.info}" if self.info else "")
 
 
 @dataclass

@@ -12,14 +12,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 from pydicom import Dataset
-from pydicom.tag import Tag
 from pydicom.uid import generate_uid
 
 from printscp.scu import compose, uids
 from printscp.scu.behaviours import Behaviour
 from printscp.scu.link import Link, Options, Unreachable
+from printscp.scu.datasets import dataset, image_item, info_text, jobs_in, printer_detail
 from printscp.scu.pixels import PrintImage
 from printscp.scu.report import Event, Report, Step, category
 
@@ -108,9 +107,9 @@ class Session:
 
     def _on_event(self, sop_class: str, uid: str, event_type: int, info: Dataset | None) -> None:
         if sop_class == uids.PRINT_JOB:
-            name, text = uids.PRINT_JOB_EVENTS.get(event_type, str(event_type)), _info(info, "ExecutionStatusInfo")
+            name, text = uids.PRINT_JOB_EVENTS.get(event_type, str(event_type)), info_text(info, "ExecutionStatusInfo")
         else:
-            name, text = uids.PRINTER_EVENTS.get(event_type, str(event_type)), _info(info, "PrinterStatusInfo")
+            name, text = uids.PRINTER_EVENTS.get(event_type, str(event_type)), info_text(info, "PrinterStatusInfo")
         self.report.event(Event(uids.NAMES.get(sop_class, sop_class), uid, name, text))
         with self._events:
             self._events.notify_all()
@@ -133,7 +132,8 @@ class Session:
         status_ds, reply = (result if isinstance(result, tuple) else (result, None))
         status = int(status_ds.Status) if status_ds is not None and "Status" in status_ds else None
         comment = str(status_ds.get("ErrorComment", "")) if status_ds is not None else ""
-        text = detail(reply) if detail and reply is not None and status is not None and category(status) != "failure" else ""
+        answered = reply is not None and status is not None and category(status) != "failure"
+        text = detail(reply) if detail and answered else ""
         step = self.report.step(Step(service, target, status, comment, text or "", uid, _ms(start)))
         if cleanup:
             pass
@@ -154,7 +154,7 @@ class Session:
         tags = self.o.behaviour.printer_get_tags or []
         self._request("N-GET", "Printer", lambda: self.link.n_get(tags, uids.PRINTER, uids.PRINTER_INSTANCE,
                                                                    self.meta),
-                      uid=uids.PRINTER_INSTANCE, detail=_printer_detail)
+                      uid=uids.PRINTER_INSTANCE, detail=printer_detail)
 
     def create_plut(self) -> str | None:
         if self.o.plut is None:
@@ -168,7 +168,7 @@ class Session:
         return uid if result is not None and not self.stopped else None
 
     def create_film_session(self) -> str:
-        ds = _dataset(self.o.session)
+        ds = dataset(self.o.session)
         if self.o.behaviour.empty_defaults:
             ds.add_new(0x20000060, "IS", None)  # Memory Allocation, empty
         uid = generate_uid()
@@ -179,7 +179,7 @@ class Session:
     def film(self, session_uid: str, images: list[PrintImage], layout: str, plut_uid: str | None,
              number: str) -> tuple[str | None, int]:
         """Film Box N-CREATE and its image boxes; returns (film box UID, images placed)."""
-        ds = _dataset(self.o.film_box)
+        ds = dataset(self.o.film_box)
         ds.ImageDisplayFormat = layout
         if self.o.behaviour.empty_defaults:
             ds.FilmSizeID = ""
@@ -218,7 +218,7 @@ class Session:
         return uid, placed
 
     def _set_image_box(self, uid: str, position: int, image: PrintImage) -> None:
-        ds = _dataset(self.o.image_box)
+        ds = dataset(self.o.image_box)
         ds.ImageBoxPosition = position
         if image.requested_size_mm and "RequestedImageSize" not in ds:
             ds.RequestedImageSize = f"{image.requested_size_mm:g}"
@@ -246,14 +246,14 @@ class Session:
                                detail=self._job_detail)
         if result is None or result[1] is None:
             return
-        for item in _jobs_in(result[1]):
+        for item in jobs_in(result[1]):
             job = str(item.ReferencedSOPInstanceUID)
             self.jobs.append(job)
             self.report.print_jobs.setdefault(job, "QUEUED")
 
     @staticmethod
     def _job_detail(reply: Dataset) -> str:
-        jobs = [str(i.ReferencedSOPInstanceUID) for i in _jobs_in(reply)]
+        jobs = [str(i.ReferencedSOPInstanceUID) for i in jobs_in(reply)]
         return f"Print Job {', '.join(jobs)}" if jobs else ""
 
     def delete(self, sop_class: str, uid: str, target: str, cleanup: bool = False) -> None:
@@ -356,110 +356,5 @@ class Session:
                 for i in range(0, len(images), count)]
 
 
-def image_item(image: PrintImage, color: bool) -> Dataset:
-    """A Basic Grayscale or Color Image Sequence item (PS3.3 C.13.5.1): MONOCHROME2, or RGB by plane."""
-    item = Dataset()
-    rows, columns = image.pixels.shape[:2]
-    item.Rows, item.Columns = rows, columns
-    item.PixelRepresentation = 0
-    if image.pixel_aspect_ratio != (1, 1):
-        item.PixelAspectRatio = list(image.pixel_aspect_ratio)
-    if color:
-        image = image.as_color()
-        item.SamplesPerPixel = 3
-        item.PhotometricInterpretation = "RGB"
-        item.PlanarConfiguration = 1
-        item.BitsAllocated, item.BitsStored, item.HighBit = 8, 8, 7
-        item.PixelData = np.ascontiguousarray(image.pixels.transpose(2, 0, 1)).tobytes()
-    else:
-        item.SamplesPerPixel = 1
-        item.PhotometricInterpretation = "MONOCHROME2"
-        item.BitsAllocated = 16 if image.bits > 8 else 8
-        item.BitsStored = image.bits
-        item.HighBit = image.bits - 1
-        item.PixelData = image.pixels.astype("<u2" if image.bits > 8 else np.uint8).tobytes()
-    return item
-
-
-def _dataset(attrs: dict) -> Dataset:
-    ds = Dataset()
-    for keyword, value in attrs.items():
-        setattr(ds, keyword, value)
-    return ds
-
-
-def _info(info: Dataset | None, keyword: str) -> str:
-    return str(info.get(keyword, "")) if info is not None else ""
-
-
-def _printer_detail(reply: Dataset) -> str:
-    parts = [f"{k} {reply.get(k)}" for k in ("PrinterStatus", "PrinterStatusInfo", "PrinterName") if reply.get(k)]
-    return ", ".join(parts)
-
-
 def _ms(start: float) -> float:
     return round((time.monotonic() - start) * 1000, 1)
-
-
-def run(options: PrintOptions, report: Report, gray: list[Sheet], color: list[Sheet],
-        *, color_optional: bool = False) -> int:
-    """Print the gray sheets, then the colour sheets, each in its own association; returns the exit code.
-
-    color_optional: the colour sheets are skipped (with a note) when the printer does not
-    accept colour, instead of being printed in grayscale (the demo's colour chart).
-    """
-    b = options.behaviour
-    if b.echo_first and not _echo(options, report):
-        return report.finish()
-    groups = [(False, gray), (True, color)]
-    for is_color, sheets in groups:
-        if not sheets or report.unreachable or report.network_error:
-            continue
-        session = Session(options, report, is_color)
-        if not session.open():
-            break
-        try:
-            if is_color and not session.accepts(uids.COLOR_META):
-                session.close()
-                if color_optional:
-                    report.note("the printer does not accept colour (Basic Color Print Management Meta): "
-                                "colour film skipped")
-                    continue
-                report.note("the printer does not accept colour: printing the colour images in grayscale")
-                session = Session(options, report, False)
-                if not session.open():
-                    break
-            session.run(sheets)
-        finally:
-            session.close()
-        if session.stopped and not report.network_error and report.counts()["failure"]:
-            break
-    return report.finish()
-
-
-def _echo(options: PrintOptions, report: Report) -> bool:
-    start = time.monotonic()
-    try:
-        link = Link(options.link, [uids.VERIFICATION])
-    except Unreachable as exc:
-        report.unreachable = str(exc)
-        report.step(Step("A-ASSOCIATE", f"{options.link.called} (Verification)", None, detail=str(exc)))
-        return False
-    try:
-        status = link.c_echo()
-        code = int(status.Status) if status is not None and "Status" in status else None
-        report.step(Step("C-ECHO", "Verification", code, elapsed_ms=_ms(start)))
-    finally:
-        link.release()
-    if code is None:
-        report.network_error = "no response to C-ECHO"
-    return code is not None and category(code) != "failure"
-
-
-__all__ = ["PrintOptions", "Session", "Sheet", "image_item", "run", "Tag"]
-
-
-def _jobs_in(reply: Dataset) -> list[Dataset]:
-    """Referenced Print Job Sequence (2100,0500) of an N-ACTION reply (its keyword varies across pydicom)."""
-    element = reply.get(0x21000500)
-    return list(element.value) if element is not None and element.value else []

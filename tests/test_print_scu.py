@@ -290,3 +290,28 @@ def test_wait_reports_a_failed_print_job_and_exits_1(start_printer, capsys):
     assert any(e["event"] == "FAILURE" and e["info"] == "FILM JAM" for e in report["events"]) or any(
         s["service"] == "N-GET" and s["target"] == "Print Job" and s["detail"] == "FAILURE" for s in report["steps"])
     assert report["counts"]["failure"] == 0  # every DIMSE step succeeded; the job did not
+
+
+def test_compressed_and_colour_multiframe_files_split_into_gray_and_colour_sessions(printer, capsys):
+    rgb_rle = get_testdata_file("SC_rgb_rle_2frame.dcm")  # 2 frames, RLE
+    ybr_jpeg = get_testdata_file("SC_rgb_jpeg_dcmtk.dcm")  # JPEG baseline, YBR_FULL
+    jpeg2000, rle = get_testdata_file("JPEG2000.dcm"), get_testdata_file("MR_small_RLE.dcm")
+    (code, report), jobs = new_jobs(printer, lambda: run_print(
+        capsys, printer.port, rgb_rle, "--frames", "1-2", "--layout", "STANDARD\\2,2", jpeg2000, rle, ybr_jpeg))
+    assert code == 0, report
+    associations = [s["detail"] for s in report["steps"] if s["service"] == "A-ASSOCIATE"]
+    assert "Grayscale" in associations[0] and "Color" in associations[1]
+    assert report["films"] == 2 and report["images"] == 5
+    gray, color = (film(folder)[0] for folder, _ in jobs)
+    assert gray.ndim == 2 and color.ndim == 3
+
+
+def test_a_connection_dropped_mid_session_exits_1(start_printer, capsys):
+    from printscp.faults import load
+
+    running = start_printer()
+    running.server.load_faults(load("connection-drop-on-print"))
+    code, report = run_print(capsys, running.port, MR, "-td", "5")
+    assert code == 1
+    action = next(s for s in report["steps"] if s["service"] == "N-ACTION")
+    assert action["category"] == "no-response" and report["network_error"]

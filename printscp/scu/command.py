@@ -36,7 +36,30 @@ class UsageError(ValueError):
     pass
 
 
+class _IntermixedParser(argparse.ArgumentParser):
+    """Files may come before, between and after options (`print a.dcm --layout X b.dcm`)."""
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inside:  # parse_known_intermixed_args calls back in here
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def add_commands(sub) -> None:
+    parser_class, sub._parser_class = sub._parser_class, _IntermixedParser
+    try:
+        _add_print(sub)
+    finally:
+        sub._parser_class = parser_class
+
+
+def _add_print(sub) -> None:
     p = sub.add_parser("print", help="send DICOM images (or --demo test films) to a Print SCP, like a modality",
                        description="A Print SCU: one film session per association, one line per DIMSE step.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,

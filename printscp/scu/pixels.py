@@ -120,7 +120,7 @@ def load(path: str | Path, *, frames: str | None = None, window: tuple[float, fl
     if count == 1:
         array = array[None, ...]
     aspect = tuple(int(v) for v in ds.PixelAspectRatio) if "PixelAspectRatio" in ds else (1, 1)
-    chosen = parse_frames(frames, count, name)
+    chosen = parse_frames(frames, count, name) if count > 1 else [0]  # --frames concerns multi-frame files
     out = []
     for index in chosen:
         label = name if count == 1 else f"{name}#{index + 1}"

@@ -315,3 +315,37 @@ def test_a_connection_dropped_mid_session_exits_1(start_printer, capsys):
     assert code == 1
     action = next(s for s in report["steps"] if s["service"] == "N-ACTION")
     assert action["category"] == "no-response" and report["network_error"]
+
+
+def test_more_film_box_and_image_box_options_reach_the_printer(printer, capsys):
+    (code, report), jobs = new_jobs(printer, lambda: run_print(
+        capsys, printer.port, MR, "--min-density", "20", "--max-density", "250", "--magnification", "CUBIC",
+        "--smoothing", "SHARP", "--priority", "HIGH", "--requested-image-size", "50", "--decimate-crop", "CROP",
+        "--destination", "PROCESSOR", "-aet", "MY_CT", "-aec", "PRINTSCP"))
+    assert code == 0, report
+    (_, job), = jobs
+    attrs = job["films"][0]["attributes"]
+    assert (attrs["MinDensity"], attrs["MaxDensity"], attrs["SmoothingType"]) == (20, 250, "SHARP")
+    box = job["films"][0]["image_boxes"][0]
+    assert float(box["RequestedImageSize"]) == 50 and box["RequestedDecimateCropBehavior"] == "CROP"
+    assert job["calling_ae"] == "MY_CT"
+    assert job["film_session"]["PrintPriority"] == "HIGH" and job["film_session"]["FilmDestination"] == "PROCESSOR"
+
+
+def test_negotiation_options(printer, capsys):
+    code, report = run_print(capsys, printer.port, MR, "--implicit-only", "--max-pdu", "8192", "--no-print-job",
+                             "--no-plut", "--color", "--wait")
+    assert code == 0, report
+    detail = report["steps"][0]["detail"]
+    assert detail.startswith("accepted: Basic Color Print Management Meta (Implicit VR Little Endian)")
+    assert any("did not accept the Print Job" in n for n in report["notes"])
+
+
+def test_session_print_prints_every_film_with_one_n_action(printer, capsys):
+    (code, report), jobs = new_jobs(printer, lambda: run_print(
+        capsys, printer.port, MR, CT, MR, "--layout", "STANDARD\\2,1", "--session-print", "--wait"))
+    assert code == 0, report
+    actions = [s["target"] for s in report["steps"] if s["service"] == "N-ACTION"]
+    assert actions == ["Film Session"]
+    assert sum(len(j["films"]) for _, j in jobs) == 2
+    assert list(report["print_jobs"].values()) == ["DONE"]

@@ -336,9 +336,8 @@ class Session:
         if b.no_delete:
             return
         cleanup = self.stopped  # after a failure, still leave the printer tidy
-        if session_print and not cleanup:
-            for uid, number in films:
-                self.delete(uids.FILM_BOX, uid, f"Film Box {number}")
+        # Film Session N-DELETE deletes its film boxes too (PS3.4 H.4.1.2.3); printscp, like
+        # many printers, lets only the last film box be deleted on its own
         if session_created:
             self.delete(uids.FILM_SESSION, session_uid, "Film Session", cleanup=cleanup)
         if plut_uid:

@@ -349,3 +349,12 @@ def test_session_print_prints_every_film_with_one_n_action(printer, capsys):
     assert actions == ["Film Session"]
     assert sum(len(j["films"]) for _, j in jobs) == 2
     assert list(report["print_jobs"].values()) == ["DONE"]
+
+
+def test_a_rejected_association_exits_3_and_names_the_called_ae(start_printer, capsys):
+    from conftest import profile_with
+
+    strict_ae = start_printer(profile_with(association={"check_called_ae": True}))
+    code, report = run_print(capsys, strict_ae.port, MR, "-aec", "NOT_THIS_ONE")
+    assert code == 3
+    assert "rejected the association" in report["unreachable"] and "-aec" in report["unreachable"]

@@ -51,7 +51,7 @@ class Link:
         self.ae.acse_timeout = options.acse_timeout
         self.ae.dimse_timeout = options.dimse_timeout
         self.ae.network_timeout = options.network_timeout
-        self.ae.connection_timeout = options.acse_timeout
+        self.ae.connection_timeout = options.network_timeout  # TCP connect; network_timeout is the idle limit
         syntaxes = [ImplicitVRLittleEndian] if options.implicit_only else [ExplicitVRLittleEndian,
                                                                            ImplicitVRLittleEndian]
         for uid in contexts:
@@ -60,9 +60,11 @@ class Link:
                                        max_pdu=options.max_pdu)
         if not self.assoc.is_established:
             self.ae.shutdown()
-            reason = ("rejected" if self.assoc.is_rejected else "aborted" if self.assoc.is_aborted
-                      else "no answer")
-            raise Unreachable(f"association to {options.called} at {options.host}:{options.port}: {reason}")
+            where = f"{options.called} at {options.host}:{options.port}"
+            if self.assoc.is_rejected:
+                raise Unreachable(f"{where} rejected the association (check the called AE title, -aec)")
+            raise Unreachable(f"no association with {where}: connection refused, timed out or aborted "
+                              "(is a Print SCP listening there?)")
         self._lock = threading.Lock()
         self._patch_queue()
 

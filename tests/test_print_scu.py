@@ -358,3 +358,32 @@ def test_a_rejected_association_exits_3_and_names_the_called_ae(start_printer, c
     code, report = run_print(capsys, strict_ae.port, MR, "-aec", "NOT_THIS_ONE")
     assert code == 3
     assert "rejected the association" in report["unreachable"] and "-aec" in report["unreachable"]
+
+
+def test_plut_from_a_file(printer, capsys, tmp_path):
+    lut = tmp_path / "gamma.txt"
+    entries = np.rint(4095 * (np.arange(256) / 255) ** 0.5).astype(int)
+    lut.write_text("12\n" + " ".join(map(str, entries)))
+    code, report = run_print(capsys, printer.port, MR, "--plut", str(lut))
+    assert code == 0, report
+    assert "N-CREATE Presentation LUT" in [f"{s['service']} {s['target']}" for s in report["steps"]]
+
+
+def test_agfa_nx_demo_composes_each_film_at_film_size(printer, capsys):
+    (code, report), jobs = new_jobs(printer, lambda: run_print(
+        capsys, printer.port, "--demo", "--gray", "--as", "agfa-nx", "--dpi", "300"))
+    assert code == 0, report
+    ((folder, job),) = jobs  # one Film Session N-ACTION: one job of three films
+    boxes = [f["image_boxes"][0] for f in job["films"]]
+    assert [(b["Columns"], b["Rows"]) for b in boxes] == [(2400, 3000)] * 3  # 8 x 10 in at 300 dpi
+    assert [f["attributes"]["FilmSizeID"] for f in job["films"]] == ["8INX10IN"] * 3
+    geometry, _ = film_n(folder, 2)
+    x0, _, x1, _ = bright_bbox(geometry)
+    # composed at 100 mm of the 8 in film, then fitted by the printer into its printable area
+    printable = (203.2 - 2 * 5.0) / 203.2
+    assert (x1 - x0) / job["films"][1]["dpi"] * 25.4 == pytest.approx(100.0 * printable, abs=0.5)
+
+
+def film_n(folder, number: int) -> tuple[np.ndarray, float]:
+    image = Image.open(folder / f"film-{number:03d}.png")
+    return np.asarray(image), float(image.info["dpi"][0])

@@ -209,8 +209,8 @@ def presentation_lut(spec: str) -> Dataset:
         raise UsageError(f"--plut {spec}: the first number is the bits (10-16), then at least two LUT entries")
     bits, entries = numbers[0], numbers[1:]
     item = Dataset()
-    item.LUTDescriptor = [len(entries) if len(entries) < 65536 else 0, 0, bits]
-    item.LUTData = entries
+    item.add_new(0x00283002, "US", [len(entries) if len(entries) < 65536 else 0, 0, bits])  # LUT Descriptor
+    item.add_new(0x00283006, "US", entries)  # LUT Data: US, so any transfer syntax can encode it
     ds.PresentationLUTSequence = [item]
     return ds
 

@@ -37,6 +37,8 @@ def compose(images: list[PrintImage], layout: str, size_px: tuple[int, int], dpi
         bw, bh = round(rect.width / MM_PER_INCH * dpi), round(rect.height / MM_PER_INCH * dpi)
         rows, cols = image.pixels.shape[:2]
         scale = min(bw / cols, bh / rows)
+        if image.requested_size_mm:  # a true-size image keeps its size when it fits, as a printer would
+            scale = min(scale, image.requested_size_mm / MM_PER_INCH * dpi / cols)
         tw, th = max(1, round(cols * scale)), max(1, round(rows * scale))
         if color:
             tile = np.asarray(Image.fromarray(image.pixels).resize((tw, th), Image.Resampling.BILINEAR))

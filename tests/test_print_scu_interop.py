@@ -147,3 +147,14 @@ def test_rgb_to_dcmprscp_goes_gray(dcmprscp, capsys):
     (ds,) = stored_images(dcmprscp)
     assert ds.PhotometricInterpretation == "MONOCHROME2" and np.ptp(ds.pixel_array) > 1000
 
+
+
+def test_behaviours_combine(printer, capsys):
+    code, report, jobs = print_as(printer, capsys, "verify-first", "--as", "implicit-64k", "--as", "printer-get-list",
+                                  "--as", "no-delete", "--as", "warnings-fail")
+    assert code == 0, report
+    steps = services(report)
+    assert steps[0] == "C-ECHO Verification"
+    assert "Implicit VR Little Endian" in report["steps"][1]["detail"]
+    assert not any(s.startswith("N-DELETE") for s in steps)
+    assert len(jobs) == 2

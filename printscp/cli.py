@@ -15,6 +15,7 @@ from printscp import faults as fault_files
 from printscp import profile as profiles
 from printscp.control import client as control_client
 from printscp.scp import tls
+from printscp.scu import command as print_scu
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tls.add_arguments(serve)
     control_client.add_commands(sub)
+    print_scu.add_commands(sub)
     return parser
 
 

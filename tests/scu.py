@@ -13,19 +13,9 @@ from pydicom import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 from pynetdicom import AE, evt
 
-GRAY_META = "1.2.840.10008.5.1.1.9"
-COLOR_META = "1.2.840.10008.5.1.1.18"
-FILM_SESSION = "1.2.840.10008.5.1.1.1"
-FILM_BOX = "1.2.840.10008.5.1.1.2"
-GRAY_IB = "1.2.840.10008.5.1.1.4"
-COLOR_IB = "1.2.840.10008.5.1.1.4.1"
-PRINTER = "1.2.840.10008.5.1.1.16"
-PRINTER_INSTANCE = "1.2.840.10008.5.1.1.17"
-VERIFICATION = "1.2.840.10008.1.1"
-PRESENTATION_LUT = "1.2.840.10008.5.1.1.23"
-PRINT_JOB = "1.2.840.10008.5.1.1.14"
-ANNOTATION_BOX = "1.2.840.10008.5.1.1.15"
-PRINTER_CONFIGURATION = "1.2.840.10008.5.1.1.16.376"
+from printscp.scu.uids import (ANNOTATION_BOX, COLOR_IB, COLOR_META, FILM_BOX, FILM_SESSION,  # noqa: F401 (re-exported for the tests)
+                               GRAY_IB, GRAY_META, PRESENTATION_LUT, PRINT_JOB, PRINTER,
+                               PRINTER_CONFIGURATION, PRINTER_INSTANCE, VERIFICATION)
 
 
 def status_of(result) -> int:

@@ -44,6 +44,7 @@ class Spooler:
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.finished: list[Path] = []
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
+        self.on_published: list[Callable[[Path], None]] = []  # the job store indexes each published folder
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -139,3 +140,8 @@ class Spooler:
             if folder is not None:
                 self.finished.append(folder)
             self._cond.notify_all()
+        for listener in self.on_published if folder is not None else ():
+            try:
+                listener(folder)
+            except Exception:
+                log.exception("job folder %s: a publish listener failed", folder)

@@ -44,7 +44,7 @@ def test_a_print_is_indexed_with_its_thumbnail_and_its_association_record(stored
     assert job["state"] == "DONE" and job["calling_ae"] == "TESTSCU" and job["label"] == "CHEST"
     thumb = store.output / job["film_list"][0]["thumbnail"]
     with Image.open(thumb) as image:
-        assert max(image.size) <= 240 and image.size[1] > image.size[0]  # a portrait film
+        assert max(image.size) <= 480 and image.size[1] > image.size[0]  # a portrait film
     record = wait_for(lambda: store.associations() and store.association(store.associations()[0]["id"]),
                       what="the association record")
     assert record["jobs"] == [job["job_id"]] and record["outcome"] == "released"

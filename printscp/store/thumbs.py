@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 THUMBS = ".thumbs"  # under the output folder: the job folders stay exactly what the printer wrote
-SIZE = 240
+SIZE = 480  # the job page shows it as the film preview; the list scales it down
 
 
 def make_thumbnail(film: Path, target: Path, size: int = SIZE) -> Path:

@@ -29,6 +29,10 @@ def _serve(args: argparse.Namespace) -> int:
         debug_logger()  # pynetdicom's DIMSE-level dump
     else:
         logging.getLogger("pynetdicom").setLevel(logging.WARNING if not args.verbose else logging.INFO)
+        # pynetdicom's per-message debug formatters run even when nothing is logged, and raise on an
+        # N-GET without an attribute list, which also hides the message from the association record.
+        from pynetdicom import _config
+        _config.LOG_HANDLER_LEVEL = "none"
     try:
         printers, default_ae, settings = _printers(args)
         plan = fault_files.load(args.faults) if args.faults else None

@@ -222,6 +222,9 @@ class AssociationRecorder:
         record = self._open.pop(key, None)
         if record is None:
             return
+        if not record["contexts"] and record["rejection"] is None and not record["requests"]:
+            log.debug("connection from %s closed before any A-ASSOCIATE-RQ: no association to record", record["peer"])
+            return  # a port probe or a health check, not an association
         exchange = iter(record.pop("_exchange"))  # the model's entries, in the order it answered
         found = next(exchange, None)
         for pair in record["requests"]:

@@ -122,8 +122,9 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
     @app.get("/api/jobs", tags=["jobs"], summary="Jobs, newest first, with their films")
     def api_jobs(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0), since: str | None = None,
                  ae: str | None = None, state: str | None = None, printer: str | None = None, q: str | None = None):
-        return {"jobs": store.jobs(since=since, ae=ae, state=state, printer=printer, search=q, limit=limit,
-                                   offset=offset)}
+        # plain rows of str/int/None: JSONResponse directly, without FastAPI's slower generic encoder
+        return JSONResponse({"jobs": store.jobs(since=since, ae=ae, state=state, printer=printer, search=q,
+                                                limit=limit, offset=offset)})
 
     @app.get("/api/jobs/{job_id}", tags=["jobs"], summary="One job: row, films, job.json, association ids")
     def api_job(job_id: str):

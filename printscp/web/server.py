@@ -18,7 +18,9 @@ IDLE_TIMEOUT_S = 5  # an idle keep-alive connection is closed after this
 class WebServer:
     def __init__(self, app, host: str, port: int):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only then, and without it
+        # every keep-alive answer waits ~40 ms for a delayed ACK (Nagle)
+        self._sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self._sock.bind((host, port))

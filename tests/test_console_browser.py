@@ -93,8 +93,6 @@ def test_a_dcmprscu_print_appears_by_itself_with_a_loaded_thumbnail(served, page
                            " return i && i.complete && i.naturalWidth > 0; })()")
     width = page.evaluate("document.querySelector('tr.job img.thumb').naturalWidth")
     assert 0 < width <= 480
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / "console-jobs.png"))
 
 
 def test_the_job_page_shows_each_status_and_explains_the_failure(served, page):
@@ -124,6 +122,9 @@ def test_the_job_page_shows_each_status_and_explains_the_failure(served, page):
     assert page.request.get(served["url"] + pdf).headers["content-type"] == "application/pdf"
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / "console-job.png"), full_page=True)
+        page.goto(served["url"] + "/")
+        page.wait_for_function("[...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth)")
+        page.screenshot(path=str(Path(SHOTS) / "console-jobs.png"))
 
 
 def test_a_rejected_association_is_listed_with_its_reason(served, page):
@@ -137,6 +138,8 @@ def test_a_rejected_association_is_listed_with_its_reason(served, page):
     wait_for(lambda: page.reload() and row.count() > 0, 20, what="the rejected association listed")
     text = row.first.inner_text()
     assert "STRANGER" in text and "rejected" in text and "called AE title not recognised" in text
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "console-nothing-printed.png"))
 
 
 def test_changing_the_printer_status_on_the_page_changes_what_n_get_answers(served, page):

@@ -127,3 +127,25 @@ def test_an_unknown_job_is_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="no job 'nope'"):
         store.job("nope")
     store.close()
+
+
+def test_a_folder_removed_behind_the_store_is_forgotten(stored):
+    server, store = stored
+    with associate(server.port) as scu:
+        scu.print_film([PIXELS], r"STANDARD\1,1")
+    job = wait_for(lambda: store.jobs(), what="the job")[0]
+    shutil.rmtree(store.output / job["folder"])  # as a retention policy would
+    with pytest.raises(StoreError, match="is gone"):
+        store.job(job["job_id"])
+    assert store.jobs() == [] and not (store.output / ".thumbs" / job["job_id"]).exists()
+
+
+def test_a_port_probe_is_no_association(stored):
+    server, store = stored
+    import socket
+    with socket.create_connection(("127.0.0.1", server.port)):
+        pass
+    with associate(server.port) as scu:
+        scu.get_printer()
+    rows = wait_for(lambda: store.associations(), what="the record")
+    assert len(rows) == 1 and rows[0]["calling_ae"] == "TESTSCU"

@@ -182,6 +182,15 @@ class Store:
         self._write([("DELETE FROM jobs WHERE job_id = ?", (job["job_id"],))])
         return job
 
+    def forget_folder(self, folder: Path) -> int:
+        """A job folder removed by someone else (the retention policy, a user): its rows and
+        thumbnails go too. Returns how many jobs were forgotten."""
+        rows = self._rows("SELECT job_id FROM jobs WHERE folder = ?", (self._rel(Path(folder)),))
+        for row in rows:
+            shutil.rmtree(self.output / THUMBS / row["job_id"], ignore_errors=True)
+        self._write([("DELETE FROM jobs WHERE job_id = ?", (row["job_id"],)) for row in rows])
+        return len(rows)
+
     # ---- reading ---------------------------------------------------------------------------
 
     def jobs(self, *, since: str | None = None, ae: str | None = None, state: str | None = None,
@@ -235,6 +244,10 @@ class Store:
         """The job row, its films, its job.json and the records of the association(s) that queued it."""
         job_id = self.resolve(ref)
         job = self._rows("SELECT * FROM jobs WHERE job_id = ?", (job_id,))[0]
+        if not (self.output / job["folder"]).is_dir():  # removed behind the index's back
+            self.forget_folder(self.output / job["folder"])
+            raise StoreError(f"job {job_id}'s folder {job['folder']} is gone (deleted or expired); "
+                             "it is no longer listed")
         job["film_list"] = self._rows("SELECT number, file, thumbnail, width_mm, height_mm, dpi, format FROM films "
                                       "WHERE job_id = ? ORDER BY number", (job_id,))
         try:

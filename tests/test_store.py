@@ -149,3 +149,47 @@ def test_a_port_probe_is_no_association(stored):
         scu.get_printer()
     rows = wait_for(lambda: store.associations(), what="the record")
     assert len(rows) == 1 and rows[0]["calling_ae"] == "TESTSCU"
+
+
+def test_events_sent_and_their_replies_are_in_the_record(tmp_path):
+    from test_print_job_events import EventSCU, print_one
+
+    output = tmp_path / "out"
+    store = Store(output)
+    feed = StoreFeed(store)
+    server = PrintServer(profiles.load(), Settings("PRINTSCP", "127.0.0.1", 0, output),
+                         on_record=feed.association_ended, on_published=feed.job_published)
+    server.start()
+    try:
+        client = EventSCU(server.port)
+        try:
+            print_one(client.scu)
+            wait_for(lambda: "DONE" in client.job_events(), 20, what="the Done event")
+        finally:
+            client.close()
+        row = wait_for(lambda: store.associations(), what="the record")[0]
+        events = store.association(row["id"])["events"]
+        types = [e["request"]["EventTypeID"] for e in events if e["request"]["sop_class_name"] == "Print Job"]
+        assert types == [1, 2, 3]  # Pending, Printing, Done
+        assert all(e["response"] and e["response"]["status"] == "0x0000" for e in events)
+    finally:
+        server.stop(drain_timeout=30)
+        feed.close()
+        store.close()
+
+
+def test_an_aborted_association_is_recorded_with_the_rule_that_aborted_it(stored):
+    from printscp.faults import load
+
+    server, store = stored
+    server.load_faults(load("abort-on-image-box"))
+    with associate(server.port) as scu:
+        (_, _), fs = scu.create_film_session()
+        result, _ = scu.create_film_box(fs)
+        scu.set_image_box(scu.image_box_uids(result)[0], 1, image_item(PIXELS))
+        wait_for(lambda: not scu.assoc.is_established, what="the abort")
+    row = wait_for(lambda: store.associations(), what="the record")[0]
+    assert row["outcome"] == "aborted" and row["jobs"] == 0
+    record = store.association(row["id"])
+    assert record["requests"][-1]["request"]["operation"] == "N-SET" and record["requests"][-1]["response"] is None
+    assert "aborted" in record["why_nothing_printed"]

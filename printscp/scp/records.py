@@ -62,7 +62,7 @@ class AssociationRecorder:
             (evt.EVT_DIMSE_RECV, lambda e: self._on_message(e, "in")),
             (evt.EVT_DIMSE_SENT, lambda e: self._on_message(e, "out")),
             (evt.EVT_RELEASED, lambda e: self._put(e, "ended", "released")),
-            (evt.EVT_ABORTED, lambda e: self._put(e, "ended", "aborted")),
+            (evt.EVT_ABORTED, lambda e: self._put(e, "ended", _aborted(e.assoc))),
             (evt.EVT_CONN_CLOSE, lambda e: self._put(e, "closed", None)),
         ]
 
@@ -250,6 +250,16 @@ class AssociationRecorder:
             self.on_record(record)
         except Exception:
             log.exception("association record %s could not be stored", record["id"])
+
+
+def _aborted(assoc) -> str:
+    """pynetdicom reports a peer's A-ABORT and its own abort on a network timeout alike."""
+    try:
+        if assoc.dul.idle_timer_expired():
+            return "aborted: network timeout (the peer sent nothing for too long)"
+    except AttributeError:
+        pass
+    return "aborted"
 
 
 def _why_nothing(record: dict) -> str:

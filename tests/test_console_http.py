@@ -98,3 +98,19 @@ def test_the_api_is_described_by_openapi(console):
                  "/api/printers", "/status", "/faults"):
         assert path in spec["paths"], path
     assert call(port, "GET", "/api/jobs/nope")[0] == 404
+
+
+def test_a_failing_page_answers_500_without_a_traceback(console, printer, caplog):
+    port = console()
+    folder = printer.output / "2026-01-01" / "odd-job"
+    folder.mkdir(parents=True)
+    (folder / "job.json").write_text(json.dumps({"job_id": "odd-job", "state": "DONE", "film_session": ["not", "a map"]}))
+    store = Store(printer.output)
+    try:
+        store.index_job(folder)
+    finally:
+        store.close()
+    status, body, _ = call(port, "GET", "/jobs/odd-job")
+    assert status == 500 and b"error" in body
+    assert call(port, "GET", "/")[0] == 200  # still serving
+    assert "failed" in caplog.text and "Traceback" not in caplog.text

@@ -92,16 +92,19 @@ class Store:
         except (OSError, ValueError) as exc:
             log.warning("job folder %s not indexed: %s", folder, exc)
             return None
+        if not isinstance(manifest, dict):
+            log.warning("job folder %s not indexed: job.json is no JSON object", folder)
+            return None
         job_id = str(manifest.get("job_id") or folder.name)
-        categories = [_category(s.get("status")) for s in manifest.get("statuses", [])]
+        categories = [_category(s.get("status")) for s in _list(manifest.get("statuses")) if isinstance(s, dict)]
         warnings, failures = categories.count("warning"), categories.count("failure")
         state = manifest.get("state", "")
         worst = "failure" if failures or state == "FAILURE" else "warning" if warnings else "success"
-        outputs = [o["file"] for o in manifest.get("outputs", [])]
+        outputs = [str(o.get("file")) for o in _list(manifest.get("outputs")) if isinstance(o, dict)]
         pdf = next((o for o in outputs if o.endswith(".pdf")), None)
         films = []
-        for film in manifest.get("films", []):
-            number = film.get("film", len(films) + 1)
+        for film in (f for f in _list(manifest.get("films")) if isinstance(f, dict)):
+            number = film.get("film") if isinstance(film.get("film"), int) else len(films) + 1
             png = folder / f"film-{number:03d}.png"
             thumb = None
             if png.exists():
@@ -111,19 +114,19 @@ class Store:
                     thumb = self._rel(thumb_path)
                 except Exception as exc:  # a thumbnail is a convenience, the job is still indexed
                     log.warning("no thumbnail for %s: %s", png, exc)
-            attrs = film.get("attributes", {})
-            size = film.get("size_mm") or [None, None]
+            attrs = _map(film.get("attributes"))
+            size = film.get("size_mm") if isinstance(film.get("size_mm"), list) and len(film["size_mm"]) == 2 else [None, None]
             films.append((job_id, number, self._rel(png) if png.exists() else None, thumb, size[0], size[1],
                           film.get("dpi"), str(attrs.get("ImageDisplayFormat", ""))))
-        session = manifest.get("film_session", {}) or {}
-        times = manifest.get("times", {})
+        session = _map(manifest.get("film_session"))
+        times = _map(manifest.get("times"))
         row = {
-            "job_id": job_id, "folder": self._rel(folder), "state": state,
-            "calling_ae": manifest.get("calling_ae", ""), "called_ae": manifest.get("called_ae", ""),
+            "job_id": job_id, "folder": self._rel(folder), "state": str(state),
+            "calling_ae": str(manifest.get("calling_ae") or ""), "called_ae": str(manifest.get("called_ae") or ""),
             "printer": manifest.get("printer_name", "") or "", "profile": manifest.get("profile", "") or "",
             "label": str(session.get("FilmSessionLabel", "") or ""),
             "queued": times.get("queued", times.get("requested", "")), "finished": times.get("finished", ""),
-            "films": len(films), "copies": int(manifest.get("number_of_copies") or 1),
+            "films": len(films), "copies": _int(manifest.get("number_of_copies"), 1),
             "warnings": warnings, "failures": failures, "worst": worst, "error": manifest.get("error"),
             "pdf": f"{self._rel(folder)}/{pdf}" if pdf else None,
         }
@@ -282,6 +285,22 @@ class Store:
             return json.loads((self.output / rows[0]["file"]).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreError(f"association record {rows[0]['file']} unreadable: {exc}") from None
+
+
+def _map(value) -> dict:
+    """A job.json section as a dict, whatever an older or newer writer put there."""
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _category(status) -> str:

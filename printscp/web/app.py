@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 from base64 import b64decode
 from pathlib import Path
@@ -20,6 +21,8 @@ from printscp.faults import FaultError, resolve, shipped
 from printscp.store import Store, StoreError
 from printscp.store.explain import explain
 from printscp.store.thumbs import THUMBS
+
+log = logging.getLogger("printscp.web")
 
 HERE = Path(__file__).parent
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
@@ -37,6 +40,15 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
     templates.env.globals.update(explain=explain, version=__version__)
     templates.env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=1, default=str)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def no_tracebacks(request: Request, call_next):
+        """A failing page answers 500 with one log line; the console keeps serving."""
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            log.error("web: %s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, 500)
 
     @app.middleware("http")
     async def guard(request: Request, call_next):

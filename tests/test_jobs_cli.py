@@ -23,8 +23,8 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
 
-def jobs(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "printscp", "jobs", *args], cwd=cwd, env=_env(),
+def jobs(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "printscp", "jobs", *args], cwd=cwd, env=env or _env(),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 
 
@@ -142,3 +142,19 @@ def test_list_reads_while_a_server_is_writing(tmp_path):
             assert listed
     finally:
         stop(proc)
+
+
+def test_since_filters_by_time(earlier_run):
+    tmp, output = earlier_run
+    recent = json.loads(jobs("list", "--json", "--since", "1d", "--output", str(output), cwd=tmp).stdout)
+    assert len(recent) == 1
+    assert json.loads(jobs("list", "--json", "--since", "2099-01-01", "--output", str(output), cwd=tmp).stdout) == []
+
+
+def test_open_without_a_desktop_viewer_names_the_pdf(earlier_run, tmp_path):
+    tmp, output = earlier_run
+    job_id = json.loads(jobs("list", "--json", "--output", str(output), cwd=tmp).stdout)[0]["job_id"]
+    (tmp_path / "bin").mkdir()
+    env = {**_env(), "PATH": str(tmp_path / "bin")}  # no xdg-open here
+    opened = jobs("open", job_id, "--output", str(output), cwd=tmp, env=env)
+    assert opened.returncode == 1 and "xdg-open not found" in opened.stderr and "job.pdf" in opened.stderr

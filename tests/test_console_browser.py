@@ -118,6 +118,9 @@ def test_the_job_page_shows_each_status_and_explains_the_failure(served, page):
     page.wait_for_function("(() => { const i = document.querySelector('img.film');"
                            " return i && i.complete && i.naturalWidth > 0; })()")
     assert film.get_attribute("src").startswith("/files/")
+    full = page.locator("div.films a").first.get_attribute("href")  # click: the film at full resolution
+    assert full.endswith("film-001.png")
+    assert page.request.get(served["url"] + full).headers["content-type"] == "image/png"
     pdf = page.locator("a.pdf").get_attribute("href")
     assert page.request.get(served["url"] + pdf).headers["content-type"] == "application/pdf"
     if SHOTS:
@@ -125,6 +128,17 @@ def test_the_job_page_shows_each_status_and_explains_the_failure(served, page):
         page.goto(served["url"] + "/")
         page.wait_for_function("[...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth)")
         page.screenshot(path=str(Path(SHOTS) / "console-jobs.png"))
+
+
+def test_the_list_filters_by_label_and_by_calling_ae(served, page):
+    page.goto(served["url"] + "/")
+    page.fill("input[name=q]", "SCU LABEL")
+    page.click("form.filters button")
+    page.wait_for_url("**/?q=SCU+LABEL**")
+    assert page.locator("tr.job").count() == 1 and "SCU LABEL" in page.locator("tr.job").inner_text()
+    page.goto(served["url"] + "/?ae=DCMPRSCU")
+    assert page.locator("tr.job").count() >= 1
+    assert all("DCMPRSCU" in t for t in page.locator("tr.job").all_inner_texts())
 
 
 def test_a_rejected_association_is_listed_with_its_reason(served, page):

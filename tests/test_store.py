@@ -146,9 +146,12 @@ def test_a_port_probe_is_no_association(stored):
     with socket.create_connection(("127.0.0.1", server.port)):
         pass
     with associate(server.port) as scu:
-        scu.get_printer()
+        scu.get_printer([0x21100010, 0x21100020])  # Printer Status, Printer Status Info
     rows = wait_for(lambda: store.associations(), what="the record")
     assert len(rows) == 1 and rows[0]["calling_ae"] == "TESTSCU"
+    (pair,) = store.association(rows[0]["id"])["requests"]
+    assert pair["request"]["attribute_identifiers"] == ["21100010", "21100020"]
+    assert pair["response"]["attributes"]["PrinterStatus"] == "NORMAL"
 
 
 def test_events_sent_and_their_replies_are_in_the_record(tmp_path):

@@ -305,7 +305,8 @@ def _summary(ds: Dataset) -> dict:
 
 
 def _list(value) -> list:
-    return list(value) if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) else [value]
+    """A multi-valued element as a list; pydicom gives one value (a tag is an int) bare."""
+    return [value] if isinstance(value, (int, str, bytes)) else list(value)
 
 
 def _text(value) -> str:

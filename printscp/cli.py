@@ -14,6 +14,7 @@ from printscp import __version__
 from printscp import faults as fault_files
 from printscp import profile as profiles
 from printscp.control import client as control_client
+from printscp.store import StoreError
 from printscp.store import cli as store_cli
 from printscp.web import serve as web_serve
 
@@ -39,7 +40,8 @@ def _serve(args: argparse.Namespace) -> int:
         console = web_serve.open_store(settings.output)
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan,
                              on_record=console.feed.association_ended, on_published=console.feed.job_published)
-    except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
+    except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError,
+            StoreError) as exc:
         print(f"printscp: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()

@@ -158,3 +158,15 @@ def test_open_without_a_desktop_viewer_names_the_pdf(earlier_run, tmp_path):
     env = {**_env(), "PATH": str(tmp_path / "bin")}  # no xdg-open here
     opened = jobs("open", job_id, "--output", str(output), cwd=tmp, env=env)
     assert opened.returncode == 1 and "xdg-open not found" in opened.stderr and "job.pdf" in opened.stderr
+
+
+def test_a_corrupt_store_is_one_line_and_exit_2_for_serve_and_jobs(tmp_path):
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "printscp.sqlite").write_bytes(b"this is not a database" * 100)
+    listed = jobs("list", "--output", str(output), cwd=tmp_path)
+    assert listed.returncode == 2 and "printscp jobs reindex" in listed.stderr and "Traceback" not in listed.stderr
+    served = subprocess.run([sys.executable, "-m", "printscp", "serve", "--port", str(free_port()), "--http-port", "0",
+                             "--output", str(output)], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                            timeout=60)
+    assert served.returncode == 2 and "printscp.sqlite" in served.stderr and "Traceback" not in served.stderr

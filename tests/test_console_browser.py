@@ -179,3 +179,19 @@ def test_changing_the_printer_status_on_the_page_changes_what_n_get_answers(serv
         form.locator("button").click()
         page.wait_for_function("document.querySelector(\"tr[data-printer='PRINTSCP'] .printer-status\")"
                                ".textContent.includes('NORMAL')")
+
+
+def test_a_fault_scenario_is_loaded_from_the_printers_page_and_its_counters_shown(served, page):
+    page.goto(served["url"] + "/printers")
+    page.select_option("#load-scenario select[name=scenario]", "c602-film-box-queue-full")
+    page.click("#load-scenario button:not([type=button])")
+    page.wait_for_function("document.body.innerText.includes('c602-film-box-queue-full.toml')")
+    try:
+        with associate(served["port"]) as scu:
+            assert scu.print_film([PIXELS], r"STANDARD\1,1")["print"] == 0xC602
+        page.reload()
+        counters = page.locator("table.counters").inner_text()
+        assert "C602 on the first film box print" in counters and "1\t1" in counters  # matched 1, fired 1
+    finally:
+        page.click("#clear-faults")
+        page.wait_for_function("document.body.innerText.includes('No rules loaded')")

@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_print.py --printscp-cmd "$(abspath $(VENV))/bin/printscp serve --port {port} --output {output}" --out bench/results.md
+	$(PY) bench/bench_console.py --jobs 1000 --out bench/console-results.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

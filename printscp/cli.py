@@ -16,6 +16,9 @@ from printscp import profile as profiles
 from printscp.control import client as control_client
 from printscp.scp import tls
 from printscp.scu import command as print_scu
+from printscp.store import StoreError
+from printscp.store import cli as store_cli
+from printscp.web import serve as web_serve
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -29,12 +32,19 @@ def _serve(args: argparse.Namespace) -> int:
         debug_logger()  # pynetdicom's DIMSE-level dump
     else:
         logging.getLogger("pynetdicom").setLevel(logging.WARNING if not args.verbose else logging.INFO)
+        # pynetdicom's per-message debug formatters run even when nothing is logged, and raise on an
+        # N-GET without an attribute list, which also hides the message from the association record.
+        from pynetdicom import _config
+        _config.LOG_HANDLER_LEVEL = "none"
     try:
         printers, default_ae, settings = _printers(args)
         settings = tls.apply(args, settings)
         plan = fault_files.load(args.faults) if args.faults else None
-        server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan)
-    except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
+        console = web_serve.open_store(settings.output)
+        server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan,
+                             on_record=console.feed.association_ended, on_published=console.feed.job_published)
+    except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError,
+            StoreError) as exc:
         print(f"printscp: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
@@ -54,39 +64,15 @@ def _serve(args: argparse.Namespace) -> int:
     ports = " and ".join(f"{kind} {port}" for kind, port in (("port", server.port), ("TLS port", server.tls_port))
                          if port is not None)
     print(f"printscp: {names} listening on {ports} (output {settings.output.resolve()})", flush=True)
-    control = _start_control(server, args)
-    if control is False:
+    if not web_serve.start(console, server, args):
         server.stop()
+        console.close_store()
         return 1
     stop.wait()
-    if control is not None:
-        control.stop()
+    console.stop()
     server.stop()
+    console.close_store()
     return 0
-
-
-def _start_control(server, args: argparse.Namespace):
-    """The loopback control endpoint (printscp/control): a ControlServer, None when off, False on failure.
-
-    An explicit --control-port that cannot be bound is fatal; the default (DICOM port + 1)
-    only warns, so a busy neighbouring port never stops the printer itself.
-    """
-    from printscp.control.server import LOOPBACK, ControlServer
-
-    explicit = args.control_port is not None
-    port = args.control_port if explicit else ((server.port or server.tls_port) + 1 if args.port else 0)
-    if not port:
-        return None
-    try:
-        control = ControlServer(server, port)
-    except OSError as exc:
-        print(f"printscp: control endpoint not started on {LOOPBACK}:{port}: {exc.strerror}"
-              + ("" if explicit else " (choose one with --control-port, or 0 for none)"), file=sys.stderr, flush=True)
-        return False if explicit else None
-    control.start()
-    print(f"printscp: control endpoint on {LOOPBACK}:{control.port}"
-          + (f", fault file {server.faults.plan.source}" if args.faults else ""), flush=True)
-    return control
 
 
 def _printers(args: argparse.Namespace):
@@ -199,9 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="TOML: port, host, output, default and [[printer]] tables with ae_title and profile")
     serve.add_argument("--faults", metavar="FILE",
                        help="scripted faults (TOML) for every printer: a file, or a scenario name in faults/")
-    serve.add_argument("--control-port", type=int, metavar="PORT",
-                       help="loopback control endpoint for `printscp printer status` and `printscp faults load` "
-                            "(default: --port + 1; 0: none); it listens on 127.0.0.1 only")
+    web_serve.add_options(serve)
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
     serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
     serve.set_defaults(func=_serve)
@@ -224,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     tls.add_arguments(serve)
     control_client.add_commands(sub)
     print_scu.add_commands(sub)
+    store_cli.add_commands(sub)
     return parser
 
 

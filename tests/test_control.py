@@ -61,8 +61,8 @@ def serve(tmp_path):
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
             proc = subprocess.Popen([sys.executable, "-m", "printscp", *args], cwd=tmp_path, env=_env(),
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        served = Served(proc, port, f"127.0.0.1:{control if control is not None else port + 1}", output, stdout,
-                        stderr)
+        http = next((int(v) for k, v in zip(extra, extra[1:]) if k == "--http-port"), None)
+        served = Served(proc, port, f"127.0.0.1:{control if control is not None else http}", output, stdout, stderr)
         started.append(served)
         wait_for_port(port, STARTUP_TIMEOUT, proc, stderr)
         if control != 0:  # the endpoint starts right after the DICOM port; its line says when
@@ -193,10 +193,11 @@ def test_faults_check_and_list(tmp_path):
     assert checked.returncode == 0 and checked.stdout.startswith("ok: ")
 
 
-def test_the_control_port_defaults_to_the_dicom_port_plus_one_and_0_turns_it_off(serve, tmp_path):
-    server = serve(control_port=None)
-    assert f"control endpoint on 127.0.0.1:{server.port + 1}" in server.stdout.read_text()
-    assert cli("printer", "status", "--control", f"127.0.0.1:{server.port + 1}", cwd=tmp_path).returncode == 0
+def test_the_web_console_port_is_the_control_endpoint_and_0_turns_it_off(serve, tmp_path):
+    port = free_port()
+    server = serve("--http-port", str(port), control_port=None)
+    assert f"control endpoint on 127.0.0.1:{port}; web console http://127.0.0.1:{port}/" in server.stdout.read_text()
+    assert cli("printer", "status", "--control", f"127.0.0.1:{port}", cwd=tmp_path).returncode == 0
     off = serve(control_port=0)
     assert "control endpoint" not in off.stdout.read_text()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -16,7 +17,7 @@ import urllib.request
 from printscp.faults import FaultError, load, resolve, shipped
 from printscp.faults.terms import status_problem
 
-DEFAULT_CONTROL = "127.0.0.1:11113"  # the default DICOM port 11112 + 1
+DEFAULT_CONTROL = "127.0.0.1:8080"  # serve's --http-port: the web console answers the control API
 TIMEOUT = 10.0
 EXIT_INVALID, EXIT_UNREACHABLE = 2, 3
 
@@ -32,8 +33,10 @@ def request(control: str, method: str, path: str, body: dict | None = None) -> d
     host, _, port = control.rpartition(":")
     url = f"http://{host or '127.0.0.1'}:{port}{path}"
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"} if data else {})
+    headers = {"Content-Type": "application/json"} if data else {}
+    if os.environ.get("PRINTSCP_HTTP_TOKEN"):  # a console bound beyond loopback wants it
+        headers["Authorization"] = f"Bearer {os.environ['PRINTSCP_HTTP_TOKEN']}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as rsp:
             return json.loads(rsp.read())
@@ -46,7 +49,7 @@ def request(control: str, method: str, path: str, body: dict | None = None) -> d
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise Failed(EXIT_UNREACHABLE, f"cannot reach printscp's control endpoint at {control} ({reason}); is "
-                                       "`printscp serve` running there, with --control-port not 0?") from None
+                                       "`printscp serve` running there, with --http-port not 0?") from None
 
 
 def _run(action) -> int:
@@ -139,7 +142,7 @@ def add_commands(sub) -> None:
     """`printer status` and `faults load|show|clear|check|list` on the top-level parser."""
     def control_option(parser):
         parser.add_argument("--control", default=DEFAULT_CONTROL, metavar="HOST:PORT",
-                            help=f"the server's control endpoint (default {DEFAULT_CONTROL}: serve's --port + 1)")
+                            help=f"the server's web console / control endpoint (default {DEFAULT_CONTROL}: serve's --http-port)")
 
     printer = sub.add_parser("printer", help="the running printer's status (runtime control)")
     psub = printer.add_subparsers(dest="action", required=True)

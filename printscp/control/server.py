@@ -37,33 +37,12 @@ class ControlError(Exception):
         self.code = code
 
 
-class ControlServer:
-    """Serves the JSON API for one PrintServer; `port` 0 picks a free one."""
+class Control:
+    """The control API as plain functions of JSON in and out; the web console (printscp/web)
+    serves the same functions on its port, so `printscp printer status` works against either."""
 
-    def __init__(self, print_server, port: int):
+    def __init__(self, print_server):
         self.print_server = print_server
-        handler = type("Handler", (_Handler,), {"control": self})
-        self._http = ThreadingHTTPServer((LOOPBACK, port), handler)
-        self._http.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return self._http.server_address[1]
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._http.serve_forever, name="control", daemon=True)
-        self._thread.start()
-        log.info("control endpoint on %s:%d", LOOPBACK, self.port)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._http.server_close()
-
-    # ---- the API, as plain functions of JSON in and out -----------------------------------
 
     def printer_status(self) -> dict:
         printers = self.print_server.printers
@@ -101,6 +80,34 @@ class ControlServer:
     def clear_faults(self) -> dict:
         self.print_server.load_faults(FaultPlan(source="(none: cleared)"))
         return self.faults()
+
+
+class ControlServer(Control):
+    """Serves the JSON API for one PrintServer on a stdlib HTTP server; `port` 0 picks a free one.
+    `printscp serve` uses the web console instead (one HTTP port); this stays for embedding."""
+
+    def __init__(self, print_server, port: int):
+        super().__init__(print_server)
+        handler = type("Handler", (_Handler,), {"control": self})
+        self._http = ThreadingHTTPServer((LOOPBACK, port), handler)
+        self._http.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._http.server_address[1]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._http.serve_forever, name="control", daemon=True)
+        self._thread.start()
+        log.info("control endpoint on %s:%d", LOOPBACK, self.port)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._http.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._http.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

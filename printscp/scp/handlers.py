@@ -50,9 +50,10 @@ class PrintHandlers:
     asked once per request, before the model runs.
     """
 
-    def __init__(self, route, faults=None):
+    def __init__(self, route, faults=None, recorder=None):
         self.route = route
         self.faults = faults
+        self.recorder = recorder  # printscp/scp/records.py: association records, or None
         self._routes: dict[int, object] = {}
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
@@ -72,7 +73,7 @@ class PrintHandlers:
             (evt.EVT_RELEASED, self.on_association_end),
             (evt.EVT_ABORTED, self.on_association_end),
             (evt.EVT_CONN_CLOSE, self.on_association_end),
-        ]
+        ] + (self.recorder.bindings() if self.recorder is not None else [])  # after ours: the record ends last
 
     @property
     def open_hierarchies(self) -> int:
@@ -131,6 +132,8 @@ class PrintHandlers:
         if printer is not None:
             printer.printer.forget(id(event.assoc))
         if hierarchy is not None:
+            if self.recorder is not None:
+                self.recorder.exchange(event.assoc, hierarchy.exchange)
             hierarchy.close()
             log.debug("association with %s ended; its print hierarchy was deleted", hierarchy.calling_ae)
 
@@ -202,6 +205,8 @@ class PrintHandlers:
         response = self._hierarchy(event).n_action(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), req.ActionTypeID,
             meta=_meta(event), message_id=event.message_id, fail_info=fault.fail_info, fault=fault.fault)
+        if self.recorder is not None:
+            self.recorder.job_queued(event.assoc, response.job_id)
         status, _ = self._status(event, response)
         return status, _action_reply(event.assoc, response)
 

@@ -29,6 +29,7 @@ from printscp.scp import tls
 from printscp.spool.disk import DiskWatch
 from printscp.spool.names import safe_name
 from printscp.spool.records import AssociationRecords
+from printscp.scp.records import AssociationRecorder
 from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
@@ -101,11 +102,13 @@ class PrintServer:
     `settings.ae_title`, with `profile`. `default_ae` serves called titles that name no
     printer; None rejects them. With several printers each writes under output/<AE title>/.
     `faults`: a scripted fault plan for every printer (`load_faults` replaces it at run time).
+    `on_record(record)` receives every association's record and `on_published(folder)` every
+    published job folder (the job store, printscp/store); both are called off the association threads.
     """
 
     def __init__(self, profile: Profile | None, settings: Settings, *,
                  printers: dict[str, Profile] | None = None, default_ae: str | None = "auto",
-                 faults: FaultPlan | None = None):
+                 faults: FaultPlan | None = None, on_record=None, on_published=None):
         self.settings = settings
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
@@ -121,7 +124,11 @@ class PrintServer:
         self.faults = FaultHook(self.printers)
         if faults is not None:
             self.faults.load(faults)
-        self.handlers = PrintHandlers(self.route, self.faults)
+        self.recorder = AssociationRecorder(on_record) if on_record is not None else None
+        if on_published is not None:
+            for p in self.printers.values():
+                p.spooler.on_published.append(on_published)
+        self.handlers = PrintHandlers(self.route, self.faults, self.recorder)
         if settings.port is None and settings.tls_port is None:
             raise ValueError("no port to listen on: give a plain port, a TLS port or both")
         self._ssl = tls.server_context(settings.tls_cert, settings.tls_key, settings.tls_ca) \
@@ -202,4 +209,6 @@ class PrintServer:
             p.spooler.close(timeout=drain_timeout)
             p.disk.stop()
             p.records.stop()
+        if self.recorder is not None:
+            self.recorder.close()
         log.info("printscp stopped")

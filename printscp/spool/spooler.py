@@ -54,6 +54,7 @@ class Spooler:
         # Failed jobs whose folder could not be written either: their record is in the log and here.
         self.unwritten: collections.deque[dict] = collections.deque(maxlen=KEEP_RECORDS)
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
+        self.on_published: list[Callable[[Path], None]] = []  # the job store indexes each published folder
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -171,3 +172,8 @@ class Spooler:
             if folder is not None:
                 self.finished.append(folder)
             self._cond.notify_all()
+        for listener in self.on_published if folder is not None else ():
+            try:
+                listener(folder)
+            except Exception:
+                log.exception("job folder %s: a publish listener failed", folder)

@@ -1,0 +1,197 @@
+"""`printscp jobs list|show|open|report|delete|export|reindex`: the job store from a terminal.
+
+Works on the output folder itself, whether or not a server is running (SQLite in WAL mode
+lets both read and write at once). Exit codes: 0 done, 1 a runtime failure (no viewer,
+a file that cannot be written), 2 a wrong request (unknown job, no such folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from printscp.store.db import DB_NAME, Store, StoreError
+from printscp.store.report import association_report, job_summary
+
+EXIT_RUNTIME, EXIT_USAGE = 1, 2
+
+
+class Failed(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def open_store(output: str) -> Store:
+    """The output folder's store; built from the job folders when the database is missing."""
+    folder = Path(output)
+    if not folder.is_dir():
+        raise Failed(EXIT_USAGE, f"no output folder {folder}; give the folder `printscp serve --output` writes to "
+                                 "with --output DIR")
+    fresh = not (folder / DB_NAME).exists()
+    store = Store(folder)
+    if fresh:
+        store.reindex()
+    return store
+
+
+def since_value(text: str) -> str:
+    """ISO date/time, or a span back from now: 30m, 2h, 7d."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if text[-1:] in units and text[:-1].isdigit():
+        return (datetime.now() - timedelta(**{units[text[-1]]: int(text[:-1])})).isoformat(timespec="seconds")
+    try:
+        return datetime.fromisoformat(text).isoformat(timespec="seconds")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a date (2026-11-29), a time (2026-11-29T10:00) "
+                                         "or a span (30m, 2h, 7d)") from None
+
+
+def _run(args, action) -> int:
+    store = None
+    try:
+        store = open_store(args.output)
+        action(store)
+        return 0
+    except StoreError as exc:
+        print(f"printscp: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Failed as exc:
+        print(f"printscp: {exc}", file=sys.stderr)
+        return exc.code
+    except OSError as exc:
+        print(f"printscp: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _list(args) -> int:
+    def act(store):
+        rows = store.jobs(since=args.since, ae=args.ae, state=args.state, printer=args.printer,
+                          search=args.search, limit=args.limit)
+        if args.json:
+            print(json.dumps(rows, indent=1))
+            return
+        if not rows:
+            print("no jobs" + (" match" if any((args.since, args.ae, args.state, args.printer, args.search)) else ""))
+            return
+        header = ("JOB", "QUEUED", "STATE", "CALLING AE", "PRINTER", "FILMS", "STATUSES", "LABEL")
+        table = [header] + [(r["job_id"], r["queued"][:19].replace("T", " "), r["state"], r["calling_ae"],
+                             r["called_ae"], str(r["films"]), _statuses(r), r["label"]) for r in rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        for row in table:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return _run(args, act)
+
+
+def _statuses(row: dict) -> str:
+    parts = [f"{row['failures']} failed" if row["failures"] else "", f"{row['warnings']} warned" if row["warnings"] else ""]
+    return ", ".join(p for p in parts if p) or "ok"
+
+
+def _show(args) -> int:
+    def act(store):
+        job = store.job(args.job)
+        if args.json:
+            print(json.dumps(job, indent=1, default=str))
+        else:
+            print(job_summary(job))
+    return _run(args, act)
+
+
+def _report(args) -> int:
+    def act(store):
+        job = store.job(args.job)
+        if not job["associations"]:
+            raise Failed(EXIT_RUNTIME, f"job {job['job_id']} has no association record (printed before records "
+                                       "were kept?); its statuses are in `printscp jobs show`")
+        for n, association_id in enumerate(job["associations"]):
+            print(("\n" if n else "") + association_report(store.association(association_id)))
+    return _run(args, act)
+
+
+def _open(args) -> int:
+    def act(store):
+        job = store.job(args.job)
+        if not job.get("pdf"):
+            raise Failed(EXIT_RUNTIME, f"job {job['job_id']} has no PDF ({job['state']}: {job.get('error') or 'no films'})")
+        path = store.output / job["pdf"]
+        viewer = ["open"] if sys.platform == "darwin" else ["xdg-open"]
+        if sys.platform.startswith("win"):
+            os.startfile(path)  # noqa: S606 - the desktop's own viewer
+            return
+        if shutil.which(viewer[0]) is None:
+            raise Failed(EXIT_RUNTIME, f"no desktop viewer ({viewer[0]} not found); the PDF is {path}")
+        subprocess.Popen([*viewer, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(path)
+    return _run(args, act)
+
+
+def _delete(args) -> int:
+    def act(store):
+        jobs = [store.job(ref) for ref in args.jobs]  # all found before any is deleted
+        for job in jobs:
+            store.delete_job(job["job_id"])
+            print(f"deleted job {job['job_id']} ({job['folder']})")
+    return _run(args, act)
+
+
+def _export(args) -> int:
+    def act(store):
+        job = store.job(args.job)
+        target = Path(args.dir) / Path(job["folder"]).name
+        if target.exists():
+            raise Failed(EXIT_USAGE, f"{target} exists already; choose another DIR or remove it")
+        shutil.copytree(store.output / job["folder"], target)
+        for association_id in job["associations"]:
+            record = store.association(association_id)
+            (target / f"association-{association_id}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+            (target / f"report-{association_id}.txt").write_text(association_report(record) + "\n", encoding="utf-8")
+        print(target)
+    return _run(args, act)
+
+
+def _reindex(args) -> int:
+    def act(store):
+        jobs, records = store.reindex()
+        print(f"indexed {jobs} job(s) and {records} association record(s) in {store.output / DB_NAME}")
+    return _run(args, act)
+
+
+def add_commands(sub) -> None:
+    jobs = sub.add_parser("jobs", help="the jobs printed so far: list, show, report, open, delete, export, reindex")
+    jsub = jobs.add_subparsers(dest="action", required=True)
+
+    def command(name, func, help_text, job=True):
+        p = jsub.add_parser(name, help=help_text)
+        p.add_argument("--output", default="output", help="the output folder of `printscp serve` (default output/)")
+        if job:
+            p.add_argument("job", help="a job id, its folder name, or its unique end (e.g. 0005)")
+        p.set_defaults(func=func)
+        return p
+
+    listing = command("list", _list, "the jobs, newest first (a table, or --json)", job=False)
+    listing.add_argument("--since", type=since_value, help="only jobs queued since a date, time or span (2h, 7d)")
+    listing.add_argument("--ae", help="only jobs from this calling AE title")
+    listing.add_argument("--state", choices=("DONE", "FAILURE", "done", "failure"), help="only jobs in this state")
+    listing.add_argument("--printer", help="only jobs for this printer (called AE title, printer or profile name)")
+    listing.add_argument("--search", help="only jobs whose Film Session Label, calling AE or id contains this")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--json", action="store_true", help="JSON for scripts")
+    show = command("show", _show, "who, when, films, layout, statuses with comments, output paths")
+    show.add_argument("--json", action="store_true", help="the job, its films and its job.json as JSON")
+    command("report", _report, "the validation report of the association that printed the job")
+    command("open", _open, "the job's PDF in the desktop viewer")
+    delete = command("delete", _delete, "delete jobs: their folders, thumbnails and rows", job=False)
+    delete.add_argument("jobs", nargs="+", metavar="JOB")
+    export = command("export", _export, "copy a job's folder, association record and report into DIR")
+    export.add_argument("dir", metavar="DIR")
+    command("reindex", _reindex, "rebuild the job store from the job folders and association records", job=False)

@@ -1,0 +1,29 @@
+"""Small PNGs of each film for the console's lists, made once when a job is indexed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+THUMBS = ".thumbs"  # under the output folder: the job folders stay exactly what the printer wrote
+SIZE = 480  # the job page shows it as the film preview; the list scales it down
+
+
+def make_thumbnail(film: Path, target: Path, size: int = SIZE) -> Path:
+    if target.exists() and target.stat().st_mtime >= film.stat().st_mtime:
+        return target
+    with Image.open(film) as image:
+        image.draft("L", (size * 2, size * 2))
+        if image.mode in ("I;16", "I;16B", "I", "I;16L"):  # 16-bit grey: keep the top 8 bits, not clip
+            image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).astype(np.uint8), "L")
+        elif image.mode not in ("L", "RGB"):
+            image = image.convert("RGB")
+        image.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        image.save(tmp, format="PNG", optimize=False)
+    os.replace(tmp, target)
+    return target

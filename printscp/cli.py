@@ -14,6 +14,8 @@ from printscp import __version__
 from printscp import faults as fault_files
 from printscp import profile as profiles
 from printscp.control import client as control_client
+from printscp.forward import commands as forward_commands
+from printscp.forward import service as forwarding
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -31,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         printers, default_ae, settings = _printers(args)
         plan = fault_files.load(args.faults) if args.faults else None
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan)
+        outbox = forwarding.attach(args, settings.output, [p.spooler for p in server.printers.values()])
     except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
         print(f"printscp: {exc}", file=sys.stderr)
         return 2
@@ -57,6 +60,8 @@ def _serve(args: argparse.Namespace) -> int:
     if control is not None:
         control.stop()
     server.stop()
+    if outbox is not None:
+        outbox.close()
     return 0
 
 
@@ -93,10 +98,10 @@ def _printers(args: argparse.Namespace):
     default_ae = args.default_printer or "auto"
     if args.config:
         config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
-        unknown = set(config) - {"port", "host", "output", "default", "printer"}
+        unknown = set(config) - {"port", "host", "output", "default", "printer"} - forwarding.CONFIG_KEYS
         if unknown:
             raise ValueError(f"{args.config}: unknown key(s) {', '.join(sorted(unknown))}; "
-                             "known: port, host, output, default, [[printer]]")
+                             "known: port, host, output, default, [[printer]], [identity], [[forward]]")
         port, host, output = config.get("port", port), config.get("host", host), config.get("output", output)
         default_ae = config.get("default", default_ae)
         for n, item in enumerate(config.get("printer", []), start=1):
@@ -199,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: --port + 1; 0: none); it listens on 127.0.0.1 only")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
     serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
+    forwarding.add_serve_options(serve)
     serve.set_defaults(func=_serve)
 
     group = sub.add_parser("profiles", help="list, show and check printer profiles")
@@ -217,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     conformance.set_defaults(func=_conformance)
 
     control_client.add_commands(sub)
+    forward_commands.add_commands(sub)
     return parser
 
 

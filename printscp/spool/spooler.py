@@ -44,6 +44,7 @@ class Spooler:
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.finished: list[Path] = []
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
+        self.on_published: Callable[[Path], None] | None = None  # a published job folder (forwarding); must not block
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -109,6 +110,11 @@ class Spooler:
                     self.on_finished(item)
                 except Exception:
                     log.exception("job %s: the on_finished hook failed", item.job_id)
+            if folder is not None and self.on_published is not None:
+                try:
+                    self.on_published(folder)
+                except Exception:
+                    log.exception("job %s: the on_published hook failed", item.job_id)
             self._finish(folder)
 
     def _print(self, item: jobs.Job) -> Path:

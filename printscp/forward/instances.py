@@ -15,6 +15,7 @@ and its film box. Sending the same job again gives the same UIDs, so the archive
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import numpy as np
 from PIL import Image
 from pydicom import Dataset
 from pydicom.dataset import FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
 
 from printscp import __version__
 
@@ -30,9 +31,12 @@ SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 
 
+_NAMESPACE = uuid.UUID("5b0c1f1e-6f0e-4d1a-9a54-7072696e7473")  # printscp's own UUID namespace
+
+
 def uid(*parts: str) -> str:
-    """A UID that is the same every time for the same parts."""
-    return generate_uid(prefix=None, entropy_srcs=["printscp-forward", *parts])
+    """A UID that is the same every time for the same parts: a name-based UUID as 2.25.<int> (PS3.5 B.2)."""
+    return f"2.25.{uuid.uuid5(_NAMESPACE, chr(31).join(parts)).int}"
 
 
 def load_job(folder: Path) -> dict:

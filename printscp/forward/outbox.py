@@ -167,7 +167,7 @@ class Outbox:
             else:
                 delay = min(dest.retry_initial_s * 2 ** (failures - 1), dest.retry_max_s)
                 entry.update(state=PENDING, next_attempt=_iso(_now() + timedelta(seconds=delay)))
-                log.warning("forward: job %s -> %s failed (%s); retry in %.0f s",
+                log.warning("forward: job %s -> %s failed (%s); retry in %.1f s",
                             entry["job_id"], dest.spec, attempt["result"], delay)
         write_atomic(path, entry)
         return attempt

@@ -29,7 +29,8 @@ def store(dest: Destination, datasets) -> dict:
     try:
         assoc = ae.associate(host, port, ae_title=ae_title)
         if not assoc.is_established:
-            why = "rejected the association" if assoc.is_rejected else "did not answer the association request"
+            why = ("rejected the association" if assoc.is_rejected
+                   else "could not be reached (refused, no answer or aborted)")
             return {"ok": False, "kind": "network", "result": f"{ae_title}@{host}:{port} {why}"}
         statuses = []
         try:

@@ -175,6 +175,7 @@ class SpoolSettings:
     queue_size: int = 32
     seconds_per_film: float = 0.0  # simulated exposure time per delivered film: a slow printer
     while_failed: str = "fail"  # printer status FAILURE: queued jobs "fail" with its info, or N-ACTION is "refuse"d
+    keep_images: bool = True  # each job keeps its image boxes as compact DICOM files (images/), for replay
 
 
 @dataclass(frozen=True)

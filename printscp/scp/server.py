@@ -77,7 +77,7 @@ class EmulatedPrinter:
         self.printer = Printer(self.profile)
         self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
                                seconds_per_film=self.profile.spool.seconds_per_film,
-                               printer_status=lambda: self.printer.status)
+                               printer_status=lambda: self.printer.status, keep_images=self.profile.spool.keep_images)
         self.contexts = supported_contexts(self.profile)
 
 

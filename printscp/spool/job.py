@@ -18,6 +18,7 @@ from pathlib import Path
 from printscp.model.print_request import Film, PrintRequest
 from printscp.render.annotations import burn, labels
 from printscp.render.film import compose
+from printscp.spool import keep
 from printscp.render.writers import to_srgb, write_pdf, write_png
 
 log = logging.getLogger("printscp.spool")
@@ -50,22 +51,32 @@ def folder_name(job: Job) -> str:
     return f"{job.job_id}-{ae}"
 
 
-def run(job: Job, output_dir: Path) -> tuple[Path, str]:
+def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, str]:
     """Render and publish; returns the final folder and the job's state (DONE or FAILURE).
-    Never leaves partial files behind."""
+    Never leaves partial files behind. `keep_images`: also keep the image boxes (spool/keep.py)."""
     started = datetime.now()
+
+    def kept(manifest: dict, staging: Path) -> dict:
+        if keep_images:
+            try:
+                manifest["kept_images"] = [_file_record(p, staging) for p in keep.write_images(job.request, staging)]
+            except (OSError, ValueError, TypeError) as exc:  # the films are printed all the same
+                log.warning("job %s: image boxes not kept: %s", job.job_id, exc)
+                shutil.rmtree(staging / keep.FOLDER, ignore_errors=True)
+                manifest["kept_images_error"] = f"{type(exc).__name__}: {exc}"
+        return manifest
 
     def fill(staging: Path) -> dict:
         if job.request.fail_info:  # a scripted fault: the printer "fails" this film, nothing comes out
             log.warning("job %s fails by scripted fault: %s", job.job_id, job.request.fail_info)
-            return _manifest(job, "FAILURE", job.request.fail_info, started, [], staging)
+            return kept(_manifest(job, "FAILURE", job.request.fail_info, started, [], staging), staging)
         try:
             outputs = _render(job.request, staging)
-            return _manifest(job, "DONE", None, started, outputs, staging)
+            return kept(_manifest(job, "DONE", None, started, outputs, staging), staging)
         except Exception as exc:  # a job that cannot render is recorded, never lost
             log.exception("job %s failed while rendering", job.job_id)
-            for path in staging.iterdir():
-                path.unlink()
+            shutil.rmtree(staging)
+            staging.mkdir()
             return _manifest(job, "FAILURE", f"{type(exc).__name__}: {exc}", started, [], staging)
 
     return _publish(job, output_dir, fill)

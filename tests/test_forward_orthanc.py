@@ -12,12 +12,12 @@ import pydicom
 import pytest
 from PIL import Image
 
-from conftest import wait_for
+from conftest import profile_with, wait_for
 from orthanc import Orthanc
 from printscp.forward import destination, identity
 from printscp.forward.instances import ENCAPSULATED_PDF, SECONDARY_CAPTURE
 from printscp.forward.outbox import Outbox
-from scu import associate, gray_pixels
+from scu import COLOR_META, associate, gray_pixels
 
 RULES = {
     "rule": [{"name": "label", "film_session_label": r"^(?P<pid>[0-9]+)\^(?P<family>[^^]+)\^(?P<given>.+)$",
@@ -141,5 +141,26 @@ def test_an_unreachable_archive_is_retried_with_backoff_and_each_attempt_recorde
             assert len(archive.instances()) == 1
         finally:
             archive.stop()
+    finally:
+        outbox.close()
+
+
+def test_a_colour_film_arrives_as_rgb_secondary_capture(start_printer, orthanc):
+    printer = start_printer(profile_with(association={"meta_sop_classes": ["grayscale", "color"]}))
+    outbox = forwarding(printer, [(orthanc.destination, {"dpi": 100})])
+    try:
+        rgb = np.zeros((60, 60, 3), np.uint8)
+        rgb[..., 0], rgb[:30, :, 1] = 200, 150
+        with associate(printer.port, (COLOR_META,)) as scu:
+            assert scu.print_film([rgb], r"STANDARD\1,1", film_box_attrs={"FilmSizeID": "8INX10IN"})["print"] == 0
+        folder = printer.wait_jobs(1)[-1]
+        ids = wait_for(lambda: orthanc.instances(), 20, 0.05, "an instance")
+        sc = pydicom.dcmread(io.BytesIO(orthanc.file(ids[0])))
+        assert sc.SOPClassUID == SECONDARY_CAPTURE and sc.PhotometricInterpretation == "RGB"
+        assert (sc.Columns, sc.Rows) == (800, 1000)  # 8 x 10 in at 100 dpi
+        film = np.asarray(Image.open(folder / "film-001.png").convert("RGB"))
+        assert film.shape == (3000, 2400, 3)  # rendered at 300 dpi: 3 x 3 blocks
+        expected = np.stack([box_mean(film[..., c], 3) for c in range(3)], axis=-1)
+        assert np.abs(sc.pixel_array.astype(np.float64) - expected).max() <= 1
     finally:
         outbox.close()

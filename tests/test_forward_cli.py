@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from conftest import wait_for
 from orthanc import Orthanc, free_port
@@ -95,3 +96,26 @@ def test_a_rule_naming_an_unknown_group_is_a_config_error(tmp_path):
                    '[[forward]]\ndestination = "A@127.0.0.1:104"\n')
     done = run_cli("serve", "--port", str(free_port()), "--config", str(cfg), cwd=tmp_path)
     assert done.returncode == 2 and "{whom}" in done.stderr and "named group" in done.stderr
+
+
+def test_serve_forward_option_delivers_within_5_s_of_the_job(serve, tmp_path):
+    archive = Orthanc(tmp_path / "orthanc").start()
+    try:
+        cfg = tmp_path / "identity.toml"
+        cfg.write_text(f'output = "{tmp_path / "out"}"\n[[identity.rule]]\nowner_id = \'^(?P<pid>.+)$\'\n'
+                       'patient_id = "{pid}"\npatient_name = "FILM^{calling_ae}"\n')
+        server = serve("--forward", archive.destination, "--config", str(cfg))
+        with associate(server.port) as scu:
+            assert scu.print_film([gray_pixels(64, 64, 800)], r"STANDARD\1,1",
+                                  session_attrs={"OwnerID": "MRN-77"})["print"] == 0
+        manifest = wait_for(lambda: next((tmp_path / "out").glob("*/*/job.json"), None), 30, what="the job")
+        ids = wait_for(lambda: archive.instances(), 30, 0.05, "the film in the archive")
+        arrived = datetime.now()
+        finished = datetime.fromisoformat(json.loads(manifest.read_text())["times"]["finished"])
+        assert (arrived - finished).total_seconds() < 5
+        tags = archive.tags(ids[0])
+        assert (tags["PatientID"], tags["PatientName"]) == ("MRN-77", "FILM^TESTSCU")
+        assert tags["SOPClassUID"] == "1.2.840.10008.5.1.4.1.1.7"
+        assert terminate(server) == 0
+    finally:
+        archive.stop()

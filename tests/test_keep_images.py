@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from PIL import Image
 import pydicom
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
@@ -72,3 +73,50 @@ def test_keep_images_false_keeps_none(start_printer):
     folder = printer.wait_jobs(1)[-1]
     assert not (folder / "images").exists()
     assert "kept_images" not in json.loads((folder / "job.json").read_text())
+
+
+def replay(folder, port: int) -> None:
+    """What `printscp jobs replay` will do, by hand: the kept session sent again, box by box."""
+    from pydicom import Dataset
+
+    from scu import FILM_SESSION, GRAY_META, status_of
+
+    job = json.loads((folder / "job.json").read_text())
+    session = {k: v for k, v in job["film_session"].items() if k != "SOPInstanceUID"}
+    with associate(port, (GRAY_META,)) as scu:
+        (status, _), fs_uid = scu.create_film_session(**session)
+        assert status_of(status) == 0
+        for number, film in enumerate(job["films"], start=1):
+            attrs = {k: v for k, v in film["attributes"].items() if v != "" and k != "ImageDisplayFormat"}
+            fb_result, fb_uid = scu.create_film_box(fs_uid, film["attributes"]["ImageDisplayFormat"], **attrs)
+            assert status_of(fb_result) == 0
+            boxes = scu.image_box_uids(fb_result)
+            for kept in sorted(folder.glob(f"images/film-{number:03d}-box-*.dcm")):
+                ds = pydicom.dcmread(kept)
+                request = Dataset()
+                for element in ds:
+                    if element.keyword not in ("SOPClassUID", "SOPInstanceUID"):
+                        request.add(element)
+                result = scu.assoc.send_n_set(request, str(ds.SOPClassUID), boxes[ds.ImageBoxPosition - 1],
+                                              meta_uid=GRAY_META)
+                assert status_of(result) == 0
+            assert status_of(scu.print_film_box(fb_uid)) == 0
+        scu.delete(FILM_SESSION, fs_uid)
+
+
+def test_the_kept_images_reproduce_the_film_pixel_for_pixel(start_printer):
+    first, second = start_printer(), start_printer()
+    rng = np.random.default_rng(11)
+    images = [rng.integers(0, 4096, (50, 70), dtype=np.uint16), image_item(rng.integers(0, 256, (30, 20),
+                                                                                        dtype=np.uint8), bits=8)]
+    with associate(first.port) as scu:
+        assert scu.print_film(images, r"STANDARD\2,1", session_attrs={"FilmSessionLabel": "replay me"},
+                              film_box_attrs={"FilmSizeID": "8INX10IN", "MaxDensity": 250},
+                              image_attrs={"Polarity": "REVERSE", "MagnificationType": "REPLICATE"})["print"] == 0
+    original = first.wait_jobs(1)[-1]
+    replay(original, second.port)
+    again = second.wait_jobs(1)[-1]
+    a = np.asarray(Image.open(original / "film-001.png"))
+    b = np.asarray(Image.open(again / "film-001.png"))
+    assert a.shape == b.shape and np.array_equal(a, b)
+    assert a.std() > 1  # not two blank films

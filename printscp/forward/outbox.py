@@ -70,6 +70,7 @@ class Outbox:
         self._stop = False
         self._restart = True  # the first pass after a start retries every pending entry at once
         self._thread: threading.Thread | None = None
+        self._cache: dict[Path, tuple[tuple, dict]] = {}  # entries() parses only files that changed
         self._skip: dict[Path, float] = {}  # entries whose delivery raised: left alone for a while
 
     # -- the interface the spool (and later the job store) uses -----------------------------
@@ -124,11 +125,20 @@ class Outbox:
         return paths
 
     def entries(self) -> list[tuple[Path, dict]]:
-        out = []
+        """Every entry (read-only dicts); a file unchanged since the last look is not parsed again."""
+        out, seen = [], {}
         for path in sorted(self.folder.glob("*.json")):
-            entry = self._read(path)
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            cached = self._cache.get(path)
+            entry = cached[1] if cached and cached[0] == key else self._read(path)
             if entry is not None:
+                seen[path] = (key, entry)
                 out.append((path, entry))
+        self._cache = seen
         return out
 
     # -- delivery ------------------------------------------------------------------------------

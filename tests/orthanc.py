@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 class Orthanc:
-    def __init__(self, folder: Path, aet: str = "TESTPACS"):
+    def __init__(self, folder: Path, aet: str = "TESTPACS", check_called_aet: bool = False):
         binary = shutil.which("Orthanc")
         assert binary, "Orthanc is not installed (Debian package orthanc; .ci/run installs it)"
         self.binary, self.aet, self.folder = binary, aet, Path(folder)
@@ -34,7 +34,7 @@ class Orthanc:
         self.config.write_text(json.dumps({
             "Name": aet, "StorageDirectory": str(self.folder / "db"), "IndexDirectory": str(self.folder / "db"),
             "DicomAet": aet, "DicomPort": self.dicom_port, "HttpPort": self.http_port,
-            "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "DicomCheckCalledAet": False,
+            "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "DicomCheckCalledAet": check_called_aet,
             "Plugins": [], "HttpBindAddress": "127.0.0.1"}))
         self.proc: subprocess.Popen | None = None
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.http_port}", timeout=10)

@@ -164,3 +164,22 @@ def test_a_colour_film_arrives_as_rgb_secondary_capture(start_printer, orthanc):
         assert np.abs(sc.pixel_array.astype(np.float64) - expected).max() <= 1
     finally:
         outbox.close()
+
+
+def test_a_rejected_association_is_recorded_as_such_and_retried(start_printer, tmp_path):
+    archive = Orthanc(tmp_path / "strict", check_called_aet=True).start()
+    printer = start_printer()
+    wrong = archive.destination.replace("TESTPACS@", "NOTTHEPACS@")
+    outbox = forwarding(printer, [(wrong, {"retry_initial_s": 0.2, "retry_max_s": 0.3})])
+    try:
+        with associate(printer.port) as scu:
+            scu.print_film([gray_pixels(16, 16, 1000)], r"STANDARD\1,1")
+        job_id = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())["job_id"]
+        entry = wait_for(lambda: (a := outbox.attempts(job_id)) and len(a[0]["attempts"]) >= 2 and a[0], 20,
+                         what="two rejected attempts")
+        assert entry["state"] == "pending" and entry["attempts"][0]["kind"] == "rejected"
+        assert "rejected the association" in entry["attempts"][0]["result"]
+        assert archive.instances() == []
+    finally:
+        outbox.close()
+        archive.stop()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from printscp.forward import destination as destinations
 from printscp.forward import service
-from printscp.forward.outbox import DELIVERED, Outbox
+from printscp.forward.outbox import DELIVERED, Outbox, describe
 
 HOLD_S = 120.0  # a running server leaves a resent entry alone while this command delivers it
 
@@ -48,12 +48,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _outbox(args) -> Outbox:
     config = service.read_config(args.config)
     dests, rules = service.settings(config, [], args.config or "config")
-    return Outbox(Path(config.get("output", args.output) if args.config else args.output), dests, rules)
+    output = Path(config.get("output", args.output) if args.config else args.output)
+    if not output.is_dir():
+        raise LookupError(f"no output folder {output}: give the server's --output (or its --config)")
+    return Outbox(output, dests, rules)
 
 
 def _status(args) -> int:
     try:
         outbox = _outbox(args)
+    except LookupError as exc:
+        print(f"printscp: {exc.args[0]}", file=sys.stderr)
+        return 2
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
         print(f"printscp: {exc}", file=sys.stderr)
         return 2
@@ -62,10 +68,7 @@ def _status(args) -> int:
         print(f"printscp: job {args.job} has no forwarding record in {outbox.folder}", file=sys.stderr)
         return 1
     for e in rows:
-        last = e["attempts"][-1] if e["attempts"] else None
-        print(f"{e['job_id']}  {e['destination']['spec']}  {e['state']}  {len(e['attempts'])} attempt(s)"
-              + (f"  last {last['time']}: {last['result']}" if last else "")
-              + (f"  next {e['next_attempt']}" if e["state"] == "pending" and e.get("next_attempt") else ""))
+        print(describe(e))
     return 0
 
 
@@ -89,5 +92,5 @@ def _resend(args) -> int:
         spec = (entry.get("destination") or {}).get("spec", path.stem)
         print(f"{args.job} -> {spec}: {attempt['result']}" + ("" if attempt["ok"] else f" (still {entry.get('state')})"))
         if entry.get("state") != DELIVERED:
-            worst = max(worst, 3 if attempt.get("kind") == "network" else 1)
+            worst = max(worst, 3 if attempt.get("kind") == "network" else 1)  # refused, rejected, job gone
     return worst

@@ -56,6 +56,14 @@ def find_job(root: Path, job: str) -> Path | None:
     return None
 
 
+def describe(entry: dict) -> str:
+    """One line per job x destination, for `forward status` (and the job store's listing)."""
+    last = entry["attempts"][-1] if entry["attempts"] else None
+    return (f"{entry['job_id']}  {entry['destination']['spec']}  {entry['state']}  {len(entry['attempts'])} attempt(s)"
+            + (f"  last {last['time']}: {last['result']}" if last else "")
+            + (f"  next {entry['next_attempt']}" if entry["state"] == PENDING and entry.get("next_attempt") else ""))
+
+
 class Outbox:
     def __init__(self, root: Path, destinations_: list[Destination], rules: Rules | None = None, *,
                  rescan_s: float = 2.0):

@@ -28,10 +28,12 @@ def store(dest: Destination, datasets) -> dict:
         ae.add_requested_context(sop_class, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
     try:
         assoc = ae.associate(host, port, ae_title=ae_title)
+        if assoc.is_rejected:
+            return {"ok": False, "kind": "rejected", "result": f"{ae_title}@{host}:{port} rejected the association "
+                    "(check its AE title and that it accepts this calling AE)"}
         if not assoc.is_established:
-            why = ("rejected the association" if assoc.is_rejected
-                   else "could not be reached (refused, no answer or aborted)")
-            return {"ok": False, "kind": "network", "result": f"{ae_title}@{host}:{port} {why}"}
+            return {"ok": False, "kind": "network",
+                    "result": f"{ae_title}@{host}:{port} could not be reached (refused, no answer or aborted)"}
         statuses = []
         try:
             for ds in datasets:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import time
+import socket
 from datetime import datetime
 
 import numpy as np
@@ -183,3 +183,24 @@ def test_a_rejected_association_is_recorded_as_such_and_retried(start_printer, t
     finally:
         outbox.close()
         archive.stop()
+
+
+def test_a_silent_archive_does_not_hold_up_another_destination(start_printer, orthanc):
+    silent = socket.socket()  # accepts the TCP connection, never answers the A-ASSOCIATE-RQ
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    printer = start_printer()
+    outbox = forwarding(printer, [(f"SILENT@127.0.0.1:{silent.getsockname()[1]}", {"timeout_s": 8}),
+                                  (orthanc.destination, {})])
+    try:
+        with associate(printer.port) as scu:
+            scu.print_film([gray_pixels(16, 16, 1000)], r"STANDARD\1,1")
+        job = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())
+        wait_for(lambda: orthanc.instances(), 20, 0.05, "the film at the answering archive")
+        arrived = datetime.now()
+        assert (arrived - datetime.fromisoformat(job["times"]["finished"])).total_seconds() < 5
+        states = {e["destination"]["spec"]: e for e in outbox.attempts(job["job_id"])}
+        assert states[f"SILENT@127.0.0.1:{silent.getsockname()[1]}"]["attempts"] == []  # still waiting for it
+    finally:
+        outbox.close(timeout=20)
+        silent.close()

@@ -76,8 +76,7 @@ class Outbox:
         self.rescan_s = rescan_s
         self._cond = threading.Condition()
         self._stop = False
-        self._restart = True  # the first pass after a start retries every pending entry at once
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._cache: dict[Path, tuple[tuple, dict]] = {}  # entries() parses only files that changed
         self._skip: dict[Path, float] = {}  # entries whose delivery raised: left alone for a while
 
@@ -152,16 +151,22 @@ class Outbox:
     # -- delivery ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="forward", daemon=True)
-        self._thread.start()
+        """One thread per configured destination, so a dead archive never holds up paper or
+        another archive, and one for entries of other destinations (e.g. an earlier --to)."""
+        lanes = [*self.destinations, None]
+        self._threads = [threading.Thread(target=self._run, args=(lane,), name=f"forward-{lane or 'other'}",
+                                          daemon=True) for lane in lanes]
+        for thread in self._threads:
+            thread.start()
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop after the attempt in progress; what is still owed stays in the files."""
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def deliver(self, path: Path) -> dict:
         """One attempt for one entry, recorded in its file; returns the attempt."""
@@ -210,15 +215,19 @@ class Outbox:
         except OSError as exc:  # a film file gone missing, a full disk
             return {"ok": False, "kind": "missing", "result": f"{type(exc).__name__}: {exc}"}
 
-    def _run(self) -> None:
+    def _run(self, lane: str | None) -> None:
+        """Deliver what is due for `lane` (a destination spec; None: any spec not configured)."""
+        restart = True  # the first pass after a start retries every pending entry at once
         while True:
             with self._cond:
                 if self._stop:
                     return
             now = _now()
-            restart, self._restart = self._restart, False
             due, soonest = [], None
             for path, entry in self.entries():
+                spec = entry.get("destination", {}).get("spec")
+                if (spec != lane if lane is not None else spec in self.destinations):
+                    continue
                 if entry.get("state") != PENDING or self._skip.get(path, 0) > time.monotonic():
                     continue
                 when = datetime.fromisoformat(entry["next_attempt"]) if entry.get("next_attempt") else now
@@ -235,6 +244,7 @@ class Outbox:
                 except Exception:  # a bug must not end forwarding for every later job
                     log.exception("forward: delivering %s failed unexpectedly; next try in a minute", path.name)
                     self._skip[path] = time.monotonic() + 60
+            restart = False
             if due:
                 continue  # look again at once: new jobs may have arrived meanwhile
             wait = self.rescan_s if soonest is None else min(self.rescan_s, (soonest - _now()).total_seconds())

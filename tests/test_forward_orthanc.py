@@ -204,3 +204,29 @@ def test_a_silent_archive_does_not_hold_up_another_destination(start_printer, or
     finally:
         outbox.close(timeout=20)
         silent.close()
+
+
+def test_two_printers_on_one_port_each_get_their_own_series(tmp_path, orthanc):
+    from printscp import profile as profiles
+    from printscp.scp.server import PrintServer, Settings
+
+    output = tmp_path / "out"
+    server = PrintServer(None, Settings("FILM_A", "127.0.0.1", 0, output),
+                         printers={"FILM_A": profiles.load(), "FILM_B": profiles.load()}, default_ae=None)
+    server.start()
+    outbox = Outbox(output, [destination.parse(orthanc.destination)], identity.from_config(RULES))
+    for p in server.printers.values():
+        p.spooler.on_published = outbox.enqueue
+    outbox.start()
+    try:
+        for ae in ("FILM_A", "FILM_B"):  # same calling AE, same second: job folder names alike
+            with associate(server.port, called_ae=ae) as scu:
+                assert scu.print_film([gray_pixels(16, 16, 900)], r"STANDARD\1,1",
+                                      session_attrs={"FilmSessionLabel": "1^A^B"})["print"] == 0
+        ids = wait_for(lambda: len(orthanc.instances()) >= 2 and orthanc.instances(), 20, 0.05, "two instances")
+        tags = [orthanc.tags(i) for i in ids]
+        assert len({t["SeriesInstanceUID"] for t in tags}) == 2
+        assert len(outbox.entries()) == 2
+    finally:
+        outbox.close()
+        server.stop(drain_timeout=30)

@@ -7,7 +7,8 @@ enlarged: a destination dpi above the film's keeps the film's pixels. Pixel Spac
 film's true size divided by the pixel count, so a viewer's ruler measures film millimetres.
 
 UIDs are derived (2.25 form) from the job: the study from the Film Session UID (one study
-per film session), the series from the session and the printer (one series per printer;
+per film session), the series from the session and the printer (its name and the called
+AE title: one series per printer;
 the PDF in a series of its own, as a series has one modality), each instance from the job
 and its film box. Sending the same job again gives the same UIDs, so the archive keeps one.
 """
@@ -49,7 +50,7 @@ def study_uid(job: dict) -> str:
 
 def series_uid(job: dict, kind: str) -> str:
     session = (job.get("film_session") or {}).get("SOPInstanceUID") or job["job_id"]
-    return uid("series", session, job.get("printer_name") or job.get("called_ae", ""), kind)
+    return uid("series", session, job.get("printer_name") or "", job.get("called_ae") or "", kind)
 
 
 def resample(image: Image.Image, film_dpi: float, dpi: float) -> Image.Image:

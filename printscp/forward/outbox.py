@@ -258,7 +258,9 @@ class Outbox:
         return Path(os.path.relpath(Path(folder).resolve(), self.root.resolve())).as_posix()
 
     def _entry_path(self, folder: Path, dest: Destination) -> Path:
-        return self.folder / f"{Path(folder).name}@{dest.slug}.json"
+        """Named by the job folder's path under the output (printers on one port each have a subfolder)."""
+        where = self._relative(folder).replace("/", "~")
+        return self.folder / f"{where}@{dest.slug}.json"
 
     def _new_entry(self, folder: Path, job: dict, dest: Destination) -> dict:
         return {"job_id": job["job_id"], "folder_name": Path(folder).name, "folder": self._relative(folder),

@@ -65,6 +65,8 @@ def test_a_film_printed_while_the_archive_is_down_arrives_after_a_restart(serve,
 
         status = run_cli("forward", "status", job_id, "--config", str(cfg), cwd=tmp_path)
         assert status.returncode == 0 and "delivered" in status.stdout and archive.destination in status.stdout
+        listed = json.loads(run_cli("forward", "status", "--json", "--config", str(cfg), cwd=tmp_path).stdout)
+        assert [e["state"] for e in listed] == ["delivered"] and listed[0]["attempts"][-1]["ok"] is True
 
         again = run_cli("forward", "resend", job_id, "--config", str(cfg), cwd=tmp_path)
         assert again.returncode == 0, again.stderr

@@ -9,6 +9,7 @@ configuration error, 3 the destination could not be reached.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -25,6 +26,7 @@ def add_commands(sub) -> None:
     fsub = group.add_subparsers(dest="action", required=True)
     status = fsub.add_parser("status", help="each job x destination: state, attempts, last result")
     status.add_argument("job", nargs="?", help="one job id (or folder name); default: all")
+    status.add_argument("--json", action="store_true", help="the outbox entries as JSON, every attempt included")
     _common(status)
     status.set_defaults(func=_status)
     add_resend(fsub)
@@ -67,6 +69,9 @@ def _status(args) -> int:
     if args.job and not rows:
         print(f"printscp: job {args.job} has no forwarding record in {outbox.folder}", file=sys.stderr)
         return 1
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
     for e in rows:
         print(describe(e))
     return 0

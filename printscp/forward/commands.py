@@ -95,7 +95,8 @@ def _resend(args) -> int:
         attempt = outbox.deliver(path)
         entry = outbox._read(path) or {}
         spec = (entry.get("destination") or {}).get("spec", path.stem)
-        print(f"{args.job} -> {spec}: {attempt['result']}" + ("" if attempt["ok"] else f" (still {entry.get('state')})"))
+        still = "" if attempt["ok"] else f" (still {entry.get('state')})"
+        print(f"{args.job} -> {spec}: {attempt['result']}{still}")
         if entry.get("state") != DELIVERED:
             worst = max(worst, 3 if attempt.get("kind") == "network" else 1)  # refused, rejected, job gone
     return worst

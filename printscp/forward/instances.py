@@ -80,7 +80,7 @@ def secondary_captures(folder: Path, job: dict, identity: dict, dpi: float) -> l
         ds.BurnedInAnnotation = "YES"
         ds.PatientOrientation = ""
         ds.DerivationDescription = (f"printscp film {number}: {film.get('attributes', {}).get('FilmSizeID', '')} "
-                                    f"rendered at {film['dpi']} dpi, BOX-resampled to {image.width}x{image.height}")[:1024]
+                                    f"rendered at {film['dpi']} dpi, BOX-resampled to {image.width}x{image.height}")
         ds.SamplesPerPixel = 3 if image.mode == "RGB" else 1
         ds.PhotometricInterpretation = "RGB" if image.mode == "RGB" else "MONOCHROME2"
         if image.mode == "RGB":

@@ -96,7 +96,11 @@ class Outbox:
         for dest in self.destinations.values():
             path = self._entry_path(job_folder, dest)
             if not path.exists():
-                write_atomic(path, self._new_entry(job_folder, job, dest))
+                try:
+                    write_atomic(path, self._new_entry(job_folder, job, dest))
+                except OSError as exc:  # a full disk: the job is printed; say it will not be forwarded
+                    log.error("forward: job %s -> %s not queued: %s", job["job_id"], dest.spec, exc)
+                    continue
                 made.append(path)
         with self._cond:
             self._cond.notify_all()

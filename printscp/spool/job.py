@@ -18,8 +18,8 @@ from pathlib import Path
 from printscp.model.print_request import Film, PrintRequest
 from printscp.render.annotations import burn, labels
 from printscp.render.film import compose
-from printscp.spool import keep
 from printscp.render.writers import to_srgb, write_pdf, write_png
+from printscp.spool import keep
 
 log = logging.getLogger("printscp.spool")
 

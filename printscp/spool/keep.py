@@ -43,7 +43,7 @@ def image_box(image: ImageContent, is_color: bool) -> Dataset:
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.file_meta.MediaStorageSOPInstanceUID = str(image.attributes.get("SOPInstanceUID") or "1.2.3")
+    ds.file_meta.MediaStorageSOPInstanceUID = str(image.attributes["SOPInstanceUID"])  # the model always records it
     ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     ds.file_meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     ds.SOPClassUID = sop_class
@@ -67,7 +67,8 @@ def image_box(image: ImageContent, is_color: bool) -> Dataset:
         item.SamplesPerPixel = 1
         item.PhotometricInterpretation = image.photometric_interpretation
         wide = image.bits_stored > 8
-        item.BitsAllocated, item.BitsStored, item.HighBit = (16 if wide else 8), image.bits_stored, image.bits_stored - 1
+        item.BitsAllocated = 16 if wide else 8
+        item.BitsStored, item.HighBit = image.bits_stored, image.bits_stored - 1
         data = np.ascontiguousarray(pixels, dtype="<u2" if wide else np.uint8).tobytes()
     item.PixelData = data + (b"\0" if len(data) % 2 else b"")
     item["PixelData"].VR = "OW" if pixels.ndim == 2 and image.bits_stored > 8 else "OB"

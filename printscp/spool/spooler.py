@@ -27,7 +27,8 @@ _STOP = object()
 
 class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
-                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"), keep_images: bool = False):
+                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
+                 keep_images: bool = False):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
         `printer_status()`: the printer's (status, info), read as each job starts."""
         self.seconds_per_film = seconds_per_film
@@ -128,7 +129,7 @@ class Spooler:
         self._track(item, "PRINTING", "NORMAL")
         films = len(item.request.films) * item.request.number_of_copies
         self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown
-        folder, state = jobs.run(item, self.output_dir, self.keep_images)  # the state comes back: no need to re-read job.json
+        folder, state = jobs.run(item, self.output_dir, self.keep_images)  # the state comes back: no re-reading
         if state == "DONE":
             self._track(item, "DONE", "NORMAL")
         else:

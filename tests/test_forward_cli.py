@@ -121,3 +121,16 @@ def test_serve_forward_option_delivers_within_5_s_of_the_job(serve, tmp_path):
         assert terminate(server) == 0
     finally:
         archive.stop()
+
+
+def test_cups_forwarding_without_lp_exits_2_naming_the_package(tmp_path):
+    import subprocess
+    import sys
+
+    from test_cli import _env
+
+    env = {**_env(), "PATH": str(tmp_path)}  # a PATH with no lp on it
+    done = subprocess.run([sys.executable, "-m", "printscp", "serve", "--port", str(free_port()),
+                           "--forward", "cups:Paper"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "cups-client" in done.stderr and "Traceback" not in done.stderr

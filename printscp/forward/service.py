@@ -10,6 +10,7 @@ The serve config may hold
 from __future__ import annotations
 
 import argparse
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def attach(args: argparse.Namespace, output: Path, spoolers) -> Outbox | None:
     dests, rules = settings(read_config(args.config), args.forward, args.config or "--forward")
     if not dests:
         return None
+    if any(d.kind == "cups" for d in dests) and shutil.which("lp") is None:
+        raise destinations.DestinationError("forwarding to cups:QUEUE needs the lp command: install the Debian "
+                                            "package cups-client")
     outbox = Outbox(output, dests, rules)
     for spooler in spoolers:
         spooler.on_published = outbox.enqueue

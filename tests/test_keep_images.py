@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import numpy as np
 from PIL import Image
@@ -43,6 +44,10 @@ def test_grayscale_boxes_are_kept_with_their_pixels_and_attributes(start_printer
         item = ds.BasicGrayscaleImageSequence[0]
         assert (item.Rows, item.Columns, item.BitsStored) == (*sent.shape, 12 if sent.dtype == np.uint16 else 8)
         assert np.array_equal(pixels_of(item), sent)
+    # DCMTK, an independent reader, reads the deflated file too
+    dump = subprocess.run(["dcmdump", str(folder / "images/film-001-box-01.dcm")], capture_output=True, text=True)
+    assert dump.returncode == 0 and "Deflated Explicit VR Little Endian" in dump.stdout
+    assert "BasicGrayscaleImageSequence" in dump.stdout and "[REVERSE]" in dump.stdout
 
 
 def test_kept_images_are_compact(start_printer):

@@ -9,12 +9,15 @@ colour-by-pixel (Planar Configuration 0) whatever the SCU sent; the printed film
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
 from pydicom import Dataset
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import FileMetaDataset
+from pydicom.filebase import DicomBytesIO, DicomFileLike
+from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, DeflatedExplicitVRLittleEndian
 
 from printscp import uids
@@ -33,9 +36,23 @@ def write_images(request: PrintRequest, folder: Path) -> list[Path]:
                 continue
             path = Path(folder) / FOLDER / f"film-{number:03d}-box-{image.image_box_position:02d}.dcm"
             path.parent.mkdir(exist_ok=True)
-            image_box(image, film.is_color).save_as(path, enforce_file_format=True)
+            write_deflated(image_box(image, film.is_color), path)
             paths.append(path)
     return paths
+
+
+def write_deflated(ds: Dataset, path: Path) -> None:
+    """A Deflated Explicit VR Little Endian file, deflated at zlib level 1: pydicom's own writer uses
+    level 6, about twice the time for 1-2 % smaller files of noisy 12-bit pixels."""
+    body = DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, False
+    write_dataset(body, ds)
+    packer = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    data = packer.compress(body.getvalue()) + packer.flush()
+    with path.open("wb") as fh:
+        fh.write(b"\0" * 128 + b"DICM")
+        write_file_meta_info(DicomFileLike(fh), ds.file_meta, enforce_standard=True)
+        fh.write(data + (b"\0" if len(data) % 2 else b""))
 
 
 def image_box(image: ImageContent, is_color: bool) -> Dataset:

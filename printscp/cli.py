@@ -19,6 +19,8 @@ from printscp.scu import command as print_scu
 from printscp.store import StoreError
 from printscp.store import cli as store_cli
 from printscp.web import serve as web_serve
+from printscp.forward import commands as forward_commands
+from printscp.forward import service as forwarding
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -43,6 +45,7 @@ def _serve(args: argparse.Namespace) -> int:
         console = web_serve.open_store(settings.output)
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan,
                              on_record=console.feed.association_ended, on_published=console.feed.job_published)
+        outbox = forwarding.attach(args, settings.output, [p.spooler for p in server.printers.values()])
     except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError,
             StoreError) as exc:
         print(f"printscp: {exc}", file=sys.stderr)
@@ -67,11 +70,15 @@ def _serve(args: argparse.Namespace) -> int:
     if not web_serve.start(console, server, args):
         server.stop()
         console.close_store()
+        if outbox is not None:
+            outbox.close()
         return 1
     stop.wait()
     console.stop()
     server.stop()
     console.close_store()
+    if outbox is not None:
+        outbox.close()
     return 0
 
 
@@ -84,10 +91,10 @@ def _printers(args: argparse.Namespace):
     default_ae = args.default_printer or "auto"
     if args.config:
         config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
-        unknown = set(config) - {"port", "host", "output", "default", "printer"}
+        unknown = set(config) - {"port", "host", "output", "default", "printer"} - forwarding.CONFIG_KEYS
         if unknown:
             raise ValueError(f"{args.config}: unknown key(s) {', '.join(sorted(unknown))}; "
-                             "known: port, host, output, default, [[printer]]")
+                             "known: port, host, output, default, [[printer]], [identity], [[forward]]")
         port, host, output = config.get("port", port), config.get("host", host), config.get("output", output)
         default_ae = config.get("default", default_ae)
         for n, item in enumerate(config.get("printer", []), start=1):
@@ -188,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     web_serve.add_options(serve)
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
     serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
+    forwarding.add_serve_options(serve)
     serve.set_defaults(func=_serve)
 
     group = sub.add_parser("profiles", help="list, show and check printer profiles")
@@ -209,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     control_client.add_commands(sub)
     print_scu.add_commands(sub)
     store_cli.add_commands(sub)
+    forward_commands.add_commands(sub)
     return parser
 
 

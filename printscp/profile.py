@@ -189,6 +189,7 @@ class SpoolSettings:
     disk_warning_info: str = "RECEIVER FULL"
     disk_full_info: str = "RECEIVER FULL"
     disk_error_info: str = "PRINTER DOWN"  # read-only, removed or not permitted
+    keep_images: bool = True  # each job keeps its image boxes as compact DICOM files (images/), for replay
 
 
 @dataclass(frozen=True)

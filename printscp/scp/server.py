@@ -89,7 +89,8 @@ class EmulatedPrinter:
                               lambda status, info: self.printer.set_condition("disk", status, info))
         self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
                                seconds_per_film=self.profile.spool.seconds_per_film,
-                               printer_status=lambda: self.printer.status, disk=self.disk)
+                               printer_status=lambda: self.printer.status, disk=self.disk,
+                               keep_images=self.profile.spool.keep_images)
         self.disk.probe_dir = self.spooler.output_dir / ".incoming"
         self.records = AssociationRecords(self.output)
         self.contexts = supported_contexts(self.profile)

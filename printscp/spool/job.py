@@ -21,6 +21,7 @@ from printscp.render.film import compose
 from printscp.render.writers import to_srgb, write_pdf, write_png
 from printscp.spool.disk import is_output_fault
 from printscp.spool.records import record_path
+from printscp.spool import keep
 
 log = logging.getLogger("printscp.spool")
 
@@ -52,32 +53,43 @@ def folder_name(job: Job) -> str:
     return f"{job.job_id}-{ae}"
 
 
-def run(job: Job, output_dir: Path) -> tuple[Path, str]:
+def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, str]:
     """Render and publish; returns the final folder and the job's state (DONE or FAILURE).
-    Never leaves partial files behind."""
+    Never leaves partial files behind. `keep_images`: also keep the image boxes (spool/keep.py)."""
     started = datetime.now()
+
+    def kept(manifest: dict, staging: Path) -> dict:
+        if keep_images:
+            try:
+                manifest["kept_images"] = [_file_record(p, staging) for p in keep.write_images(job.request, staging)]
+            except (OSError, ValueError, TypeError) as exc:  # the films are printed all the same
+                log.warning("job %s: image boxes not kept: %s", job.job_id, exc)
+                shutil.rmtree(staging / keep.FOLDER, ignore_errors=True)
+                manifest["kept_images_error"] = f"{type(exc).__name__}: {exc}"
+        return manifest
 
     def fill(staging: Path) -> dict:
         if job.request.fail_info:  # a scripted fault: the printer "fails" this film, nothing comes out
             log.warning("job %s fails by scripted fault: %s", job.job_id, job.request.fail_info)
-            return _manifest(job, "FAILURE", job.request.fail_info, started, [], staging)
+            return kept(_manifest(job, "FAILURE", job.request.fail_info, started, [], staging), staging)
         try:
             outputs = _render(job.request, staging)
-            return _manifest(job, "DONE", None, started, outputs, staging)
+            return kept(_manifest(job, "DONE", None, started, outputs, staging), staging)
         except OSError as exc:
             if is_output_fault(exc):  # the printer's fault, not the job's: the spool records it
                 raise
-            log.exception("job %s failed while rendering", job.job_id)
-            for path in staging.iterdir():
-                path.unlink()
-            return _manifest(job, "FAILURE", f"{type(exc).__name__}: {exc}", started, [], staging)
+            return _render_failed(job, exc, started, staging)
         except Exception as exc:  # a job that cannot render is recorded, never lost
-            log.exception("job %s failed while rendering", job.job_id)
-            for path in staging.iterdir():
-                path.unlink()
-            return _manifest(job, "FAILURE", f"{type(exc).__name__}: {exc}", started, [], staging)
+            return _render_failed(job, exc, started, staging)
 
     return _publish(job, output_dir, fill)
+
+
+def _render_failed(job: Job, exc: Exception, started, staging: Path) -> dict:
+    log.exception("job %s failed while rendering", job.job_id)
+    shutil.rmtree(staging)
+    staging.mkdir()
+    return _manifest(job, "FAILURE", f"{type(exc).__name__}: {exc}", started, [], staging)
 
 
 def record_failure(job: Job, output_dir: Path, reason: str, error: str | None = None) -> Path:

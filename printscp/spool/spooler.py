@@ -32,12 +32,13 @@ KEEP_RECORDS = 1000  # finished folders and unwritten records kept for tests and
 class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
                  seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
-                 disk: DiskWatch | None = None):
+                 disk: DiskWatch | None = None, keep_images: bool = False):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
         `printer_status()`: the printer's (status, info), read as each job starts;
         `disk`: the watch over the output folder, measured before each job and told of
         every failed write."""
         self.seconds_per_film = seconds_per_film
+        self.keep_images = keep_images  # each job keeps its image boxes as DICOM (spool/keep.py), for replay
         self.printer_status = printer_status
         self._stopping = threading.Event()
         self.output_dir = Path(output_dir)
@@ -54,7 +55,7 @@ class Spooler:
         # Failed jobs whose folder could not be written either: their record is in the log and here.
         self.unwritten: collections.deque[dict] = collections.deque(maxlen=KEEP_RECORDS)
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
-        self.on_published: list[Callable[[Path], None]] = []  # the job store indexes each published folder
+        self.on_published: list[Callable[[Path], None]] = []  # the job store and the forwarding outbox; must not block
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -139,7 +140,7 @@ class Spooler:
         self._track(item, "PRINTING", "NORMAL")
         films = len(item.request.films) * item.request.number_of_copies
         self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown
-        folder, state = jobs.run(item, self.output_dir)  # the state comes back: no need to re-read job.json
+        folder, state = jobs.run(item, self.output_dir, self.keep_images)  # the state comes back: no re-reading
         if state == "DONE":
             self._track(item, "DONE", "NORMAL")
         else:

@@ -1,0 +1,88 @@
+"""Where a job goes: an archive AE (`AET@HOST:PORT`) or a CUPS queue (`cups:QUEUE`), with its options.
+
+Options are per destination so one archive can get Secondary Capture at 150 dpi while
+another gets the PDF; the whole record is stored in each outbox entry, so a resend from
+the command line needs no configuration file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+FORMATS = ("sc", "pdf", "both")
+_DICOM = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:@]+):(?P<port>\d{1,5})$")
+
+
+class DestinationError(ValueError):
+    """A destination that cannot be used; the message says how to write it."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    spec: str                      # as the user wrote it: ORTHANC@127.0.0.1:4242 or cups:QUEUE
+    format: str = "sc"             # sc | pdf | both (archives); paper always prints the PDF
+    dpi: int = 150                 # Secondary Capture resolution; never above the film's own
+    calling_ae: str = "PRINTSCP"   # our AE title when we store
+    timeout_s: float = 10.0        # connect / DIMSE timeout of one attempt
+    retry_initial_s: float = 2.0   # first retry delay; doubles after each failure ...
+    retry_max_s: float = 300.0     # ... up to this
+    max_attempts: int = 0          # 0: keep trying; otherwise give up (state "failed") after that many
+    cups_server: str = ""          # CUPS server (host:port or socket path); "" = lp's default
+
+    @property
+    def kind(self) -> str:
+        return "cups" if self.spec.startswith("cups:") else "dicom"
+
+    @property
+    def queue(self) -> str:
+        return self.spec.removeprefix("cups:")
+
+    def address(self) -> tuple[str, str, int]:
+        m = _DICOM.match(self.spec)
+        return m["ae"], m["host"], int(m["port"])
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe form of the spec, for outbox entry names."""
+        return re.sub(r"[^A-Za-z0-9.@-]", "_", self.spec)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+OPTIONS = {f.name for f in dataclasses.fields(Destination)} - {"spec"}
+
+
+def parse(spec: str, **options) -> Destination:
+    """A destination from its spec and options; raises DestinationError saying what to write."""
+    spec = spec.strip()
+    if spec.startswith("cups:"):
+        if not spec[5:] or not re.fullmatch(r"[A-Za-z0-9_.-]+", spec[5:]):
+            raise DestinationError(f"forward destination {spec!r}: a CUPS queue is written cups:QUEUE, "
+                                   "e.g. cups:Film_Paper")
+    else:
+        m = _DICOM.match(spec)
+        if not m or not 0 < int(m["port"]) < 65536:
+            raise DestinationError(f"forward destination {spec!r}: write AET@HOST:PORT (e.g. PACS@10.0.0.5:104) "
+                                   "or cups:QUEUE")
+    unknown = set(options) - OPTIONS
+    if unknown:
+        raise DestinationError(f"forward destination {spec}: unknown option(s) {', '.join(sorted(unknown))}; "
+                               f"known: {', '.join(sorted(OPTIONS))}")
+    dest = Destination(spec, **options)
+    if dest.format not in FORMATS:
+        raise DestinationError(f"forward destination {spec}: format {dest.format!r} is not one of sc, pdf, both")
+    if not 10 <= int(dest.dpi) <= 1200:
+        raise DestinationError(f"forward destination {spec}: dpi {dest.dpi} is outside 10..1200")
+    if not 0 < len(dest.calling_ae) <= 16:
+        raise DestinationError(f"forward destination {spec}: calling_ae must be 1 to 16 characters")
+    if dest.retry_initial_s <= 0 or dest.retry_max_s < dest.retry_initial_s:
+        raise DestinationError(f"forward destination {spec}: need 0 < retry_initial_s <= retry_max_s")
+    return dest
+
+
+def from_dict(data: dict) -> Destination:
+    data = dict(data)
+    return parse(data.pop("spec"), **data)

@@ -1,0 +1,63 @@
+"""Forwarding for `printscp serve`: the --forward option, the [[forward]] and [identity] tables, the hook.
+
+The serve config may hold
+    [identity]            # who the films belong to (see identity.py)
+    [[forward]]           # one table per destination: destination = "AET@HOST:PORT" | "cups:QUEUE",
+                          # and any of format, dpi, calling_ae, timeout_s, retry_*, max_attempts, cups_server
+`--forward SPEC` (repeatable) adds destinations with default options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tomllib
+from pathlib import Path
+
+from printscp.forward import destination as destinations
+from printscp.forward import identity
+from printscp.forward.outbox import Outbox
+
+CONFIG_KEYS = {"forward", "identity"}  # top-level keys of the serve config that belong to forwarding
+
+
+def add_serve_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--forward", action="append", metavar="AET@HOST:PORT|cups:QUEUE",
+                       help="send every finished job on: to an archive as Secondary Capture (C-STORE), or to "
+                            "a CUPS queue on paper (repeatable; options in the --config [[forward]] table)")
+
+
+def settings(config: dict, specs: list[str] | None, source: str = "config"):
+    """(destinations, identity rules) from a parsed serve config and --forward specs; ValueError if wrong."""
+    found: dict[str, destinations.Destination] = {}
+    for n, table in enumerate(config.get("forward") or [], start=1):
+        table = dict(table)
+        spec = table.pop("destination", None)
+        if not spec:
+            raise destinations.DestinationError(f"{source}: [[forward]] #{n} needs destination = "
+                                                "\"AET@HOST:PORT\" or \"cups:QUEUE\"")
+        dest = destinations.parse(str(spec), **table)
+        found[dest.spec] = dest
+    for spec in specs or []:
+        dest = destinations.parse(spec)
+        found.setdefault(dest.spec, dest)
+    return list(found.values()), identity.from_config(config.get("identity"), source)
+
+
+def read_config(path: str | None) -> dict:
+    return tomllib.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+
+
+def attach(args: argparse.Namespace, output: Path, spoolers) -> Outbox | None:
+    """An outbox fed by every spooler's publish hook, or None when nothing is forwarded."""
+    dests, rules = settings(read_config(args.config), args.forward, args.config or "--forward")
+    if not dests:
+        return None
+    if any(d.kind == "cups" for d in dests) and shutil.which("lp") is None:
+        raise destinations.DestinationError("forwarding to cups:QUEUE needs the lp command: install the Debian "
+                                            "package cups-client")
+    outbox = Outbox(output, dests, rules)
+    for spooler in spoolers:
+        spooler.on_published.append(outbox.enqueue)
+    outbox.start()
+    return outbox

@@ -1,0 +1,77 @@
+"""Paper: `--forward cups:QUEUE` prints the job PDF at true size on a real (private) CUPS queue."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import wait_for
+from cups import Cups
+from printscp.forward import destination
+from printscp.forward.outbox import Outbox
+from printscp.forward.senders import media
+from scu import associate, gray_pixels
+
+
+@pytest.fixture
+def cups():
+    scheduler = Cups().start()
+    yield scheduler
+    scheduler.stop()
+
+
+def page_boxes(postscript: bytes) -> list[tuple[float, float]]:
+    return [(float(w), float(h)) for w, h in re.findall(rb"%%PageBoundingBox: 0 0 (\d+) (\d+)", postscript)]
+
+
+def test_each_delivered_film_is_one_page_of_the_films_size(start_printer, cups):
+    out = cups.add_file_queue("FILMPAPER")
+    printer = start_printer()
+    outbox = Outbox(printer.output, [destination.parse("cups:FILMPAPER", cups_server=cups.socket)])
+    printer.server.spooler.on_published.append(outbox.enqueue)
+    outbox.start()
+    try:
+        with associate(printer.port) as scu:
+            statuses = scu.print_film([gray_pixels(64, 64, 2000)], r"STANDARD\1,1",
+                                      session_attrs={"NumberOfCopies": 2},
+                                      film_box_attrs={"FilmSizeID": "8INX10IN"})
+        assert statuses["print"] == 0
+        job = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())
+        assert job["films"][0]["size_mm"] == [203.2, 254.0]
+        entry = wait_for(lambda: (a := outbox.attempts(job["job_id"])) and a[0]["state"] != "pending" and a[0],
+                         30, what="the job handed to CUPS")
+        assert entry["state"] == "delivered", entry["attempts"]
+        assert entry["attempts"][-1]["media"] == "Custom.203.2x254mm"
+        # the scheduler's file device has the job once every page is written and the job completed
+        wait_for(lambda: out.exists() and b"%%EOF" in out.read_bytes(), 60, 0.1, "the printed file")
+        boxes = page_boxes(out.read_bytes())
+        assert len(boxes) == 2, "one page per delivered film (two copies)"
+        for width, height in boxes:
+            assert abs(width - 203.2 / 25.4 * 72) <= 1 and abs(height - 254.0 / 25.4 * 72) <= 1
+    finally:
+        outbox.close()
+
+
+def test_a_missing_queue_is_recorded_and_retried(start_printer, cups):
+    printer = start_printer()
+    outbox = Outbox(printer.output, [destination.parse("cups:NOSUCHQUEUE", cups_server=cups.socket,
+                                                       retry_initial_s=0.2, retry_max_s=0.3)])
+    printer.server.spooler.on_published.append(outbox.enqueue)
+    outbox.start()
+    try:
+        with associate(printer.port) as scu:
+            scu.print_film([gray_pixels(16, 16, 2000)], r"STANDARD\1,1")
+        job_id = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())["job_id"]
+        entry = wait_for(lambda: (a := outbox.attempts(job_id)) and len(a[0]["attempts"]) >= 2 and a[0], 30,
+                         what="two failed attempts")
+        assert entry["state"] == "pending"
+        assert "NOSUCHQUEUE" in entry["attempts"][0]["result"] or "not exist" in entry["attempts"][0]["result"]
+    finally:
+        outbox.close()
+
+
+def test_film_sizes_map_to_cups_media():
+    assert media(210.0, 297.0) == "A4"
+    assert media(355.6, 431.8) == "Custom.355.6x431.8mm"

@@ -50,6 +50,8 @@ def statement(p: Profile) -> str:
         add("| member classes | — | also accepted as contexts of their own (non-standard, for old SCUs) |")
     for optional in p.optional_sop_classes:
         add(f"| {uids.name(optional)} | `{optional}` | optional class, own context |")
+    if p.association.status_only:
+        add(f"| Printer | `{uids.PRINTER}` | also its own context: status-only associations (PS3.4 H.3.1) |")
     add(f"| Verification | `{uids.VERIFICATION}` | own context |")
     add("")
     optional_classes = (uids.PRESENTATION_LUT, uids.BASIC_ANNOTATION_BOX, uids.PRINTER_CONFIGURATION_RETRIEVAL,

@@ -62,6 +62,10 @@ class AssociationSettings:
     transfer_syntaxes: tuple[str, ...] = ("explicit", "implicit")  # in order of preference
     accept_member_classes: bool = False  # Film Session, Film Box, Image Box, Printer as own contexts
     check_called_ae: bool = False  # a lone printer refuses other called AE titles
+    # Printer on a context of its own, without a Meta SOP Class: a printer monitor's
+    # status-only association (PS3.4 H.3.1 and its note); Print Job and Printer
+    # Configuration Retrieval have their own contexts whenever they are served.
+    status_only: bool = True
     max_associations: int = 10
     max_pdu_size: int = 1048576
 

@@ -266,12 +266,13 @@ def _job_events(channel_ref):
 
 
 def _printer_events(channel_ref, printer):
-    """Printer N-EVENT-REPORTs (Normal 1, Warning 2, Failure 3) on the Meta SOP Class context."""
+    """Printer N-EVENT-REPORTs (Normal 1, Warning 2, Failure 3) on the Meta SOP Class context,
+    or on the Printer's own context of a status-only association (PS3.4 H.3.1)."""
     def listener(status, info):
         channel = channel_ref()
         if channel is None:
             return
-        meta = next((m for m in uids.META_MEMBERS if channel.can_send(m)), None)
+        meta = next((m for m in (*uids.META_MEMBERS, uids.PRINTER) if channel.can_send(m)), None)
         if meta is not None:
             channel.post(Event(meta, uids.PRINTER, uids.PRINTER_INSTANCE, PRINTER_EVENTS[status],
                                printer.event_information(status, info)))

@@ -50,6 +50,8 @@ def supported_contexts(profile: Profile) -> list[PresentationContext]:
         for meta in metas:
             abstract += sorted(uid for uid in uids.META_MEMBERS[meta] if uid not in abstract)
     abstract += profile.optional_sop_classes  # each on a context of its own (PS3.4 H.3.3.2)
+    if profile.association.status_only and uids.PRINTER not in abstract:
+        abstract.append(uids.PRINTER)  # status-only associations (PS3.4 H.3.1)
     abstract.append(uids.VERIFICATION)
     return [build_context(uid, syntaxes) for uid in abstract]
 

@@ -168,9 +168,13 @@ def statement(p: Profile) -> str:
     add(f"- Print queue: {p.spool.queue_size} jobs; when full, C601 (Film Session) / C602 (Film Box).")
     if p.spool.seconds_per_film:
         add(f"- Printing takes {p.spool.seconds_per_film:g} s per delivered film.")
-    add("- While the printer status is FAILURE: " + (
-        "N-ACTION is refused with 0x0110 naming the Printer Status Info." if p.spool.while_failed == "refuse" else
-        "jobs are accepted and fail, with Execution Status Info = the Printer Status Info."))
+    add("- While the printer status is FAILURE: " + {
+        "refuse": "N-ACTION is refused with 0x0110 naming the Printer Status Info.",
+        "fail": "jobs are accepted and fail, with Execution Status Info = the Printer Status Info.",
+        "hold": "jobs are accepted and held: Execution Status PENDING with Execution Status Info = the Printer "
+                "Status Info (a Pending event for each new condition), printed when the status is no longer "
+                "FAILURE (PS3.3 C.13.8). Held jobs count against the queue (C601/C602 when full).",
+    }[p.spool.while_failed])
     if p.print_job.supported:
         add("- Print Job SOP Class: N-ACTION creates a Print Job; to an SCU that negotiated the Print Job context "
             "the N-ACTION response carries Referenced Print Job Sequence (2100,0500). Execution Status PENDING "

@@ -23,7 +23,7 @@ DEFAULT_PROFILE = "default"
 ENUMS = {
     "meta_sop_classes": {"grayscale", "color"},
     "transfer_syntaxes": {"explicit", "implicit"},
-    "while_failed": {"fail", "refuse"},
+    "while_failed": {"fail", "refuse", "hold"},
     "film_session_printing": {"collated", "uncollated", "unsupported"},
     "magnification_types": {"REPLICATE", "BILINEAR", "CUBIC", "NONE"},
     "decimate_crop_default": {"DECIMATE", "CROP", "FAIL"},
@@ -178,7 +178,9 @@ class EventSettings:
 class SpoolSettings:
     queue_size: int = 32
     seconds_per_film: float = 0.0  # simulated exposure time per delivered film: a slow printer
-    while_failed: str = "fail"  # printer status FAILURE: queued jobs "fail" with its info, or N-ACTION is "refuse"d
+    # printer status FAILURE: queued jobs "hold" (PENDING with its info, printed when it is back),
+    # "fail" with its info, or N-ACTION is "refuse"d
+    while_failed: str = "fail"
 
 
 @dataclass(frozen=True)

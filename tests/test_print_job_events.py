@@ -212,7 +212,7 @@ def test_a_printer_status_change_reaches_every_associated_scu(printer):
 
 
 def test_printing_while_the_printer_has_failed(start_printer):
-    p = start_printer(profile_with(print_job={"supported": True}))
+    p = start_printer(profile_with(print_job={"supported": True}, spool={"while_failed": "fail"}))
     p.server.printer.set_status("FAILURE", "COVER OPEN")
     client = EventSCU(p.port)
     try:

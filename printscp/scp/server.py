@@ -79,7 +79,9 @@ class EmulatedPrinter:
         self.printer = Printer(self.profile)
         self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
                                seconds_per_film=self.profile.spool.seconds_per_film,
-                               printer_status=lambda: self.printer.status)
+                               printer_status=lambda: self.printer.status,
+                               while_failed=self.profile.spool.while_failed)
+        self.printer.listen(id(self.spooler), lambda status, info: self.spooler.printer_changed())
         self.contexts = supported_contexts(self.profile)
 
 

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ class Job:
     job_id: str
     request: PrintRequest
     queued: datetime
+    held: list = field(default_factory=list)  # [{info, from}]: each FAILURE condition that held it
 
 
 def delivery_order(request: PrintRequest) -> list[int]:
@@ -144,6 +145,7 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
             **({"started": started.isoformat(timespec="milliseconds")} if started else {}),
             "finished": datetime.now().isoformat(timespec="milliseconds"),
         },
+        **({"held": job.held} if job.held else {}),
         "number_of_copies": r.number_of_copies,
         "collated": r.collated,
         "delivery_order": [i + 1 for i in delivery_order(r)],

@@ -27,12 +27,18 @@ _STOP = object()
 
 class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
-                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL")):
+                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
+                 while_failed: str = "fail"):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
-        `printer_status()`: the printer's (status, info), read as each job starts."""
+        `printer_status()`: the printer's (status, info), read as each job starts;
+        `while_failed`: "hold" keeps a job PENDING while the printer is in FAILURE (call
+        `printer_changed()` on every status change), "fail" fails it with the printer's info."""
         self.seconds_per_film = seconds_per_film
         self.printer_status = printer_status
+        self.while_failed = while_failed
         self._stopping = threading.Event()
+        self._closing = threading.Event()  # held jobs give up: the server is stopping
+        self._status_changed = threading.Condition()
         self.output_dir = Path(output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.output_dir / jobs.INCOMING, ignore_errors=True)  # leftovers of a killed server
@@ -55,10 +61,20 @@ class Spooler:
             self._pending += 1
             job_id = f"{self._session}-{next(self._ids):04d}"
         if request.print_job is not None:  # before the worker can see it: Pending comes first
-            request.print_job.set_state("PENDING", "QUEUED")
+            request.print_job.set_state("PENDING", self._pending_info())
         self._queue.put(jobs.Job(job_id, request, datetime.now()))
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
+
+    def _pending_info(self) -> str:
+        """Why a queued job waits: the printer's FAILURE condition when it holds jobs (C.13.8)."""
+        status, info = self.printer_status()
+        return info if status == "FAILURE" and self.while_failed == "hold" else "QUEUED"
+
+    def printer_changed(self) -> None:
+        """The printer's status changed: a held job may print now (or wait for another reason)."""
+        with self._status_changed:
+            self._status_changed.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every submitted job is finished (for tests and orderly shutdown)."""
@@ -72,7 +88,10 @@ class Spooler:
             return True
 
     def close(self, timeout: float = 120.0) -> None:
-        """Finish queued jobs; any still queued after `timeout` is recorded as failed."""
+        """Finish queued jobs; any still queued after `timeout` is recorded as failed, and one
+        held by a printer in FAILURE fails at once with the printer's info."""
+        self._closing.set()
+        self.printer_changed()
         finished = self.wait_idle(timeout)
         self._stopping.set()
         if not finished:
@@ -113,8 +132,8 @@ class Spooler:
 
     def _print(self, item: jobs.Job) -> Path:
         """PENDING -> PRINTING -> DONE | FAILURE, as a film printer reports it (PS3.3 C.13.8)."""
-        status, info = self.printer_status()
-        if status == "FAILURE":  # policy while_failed = "fail": the printer cannot expose the film
+        status, info = self._hold(item)
+        if status == "FAILURE":  # while_failed = "fail", a scripted job failure, or the server stops
             log.warning("job %s fails: the printer is in FAILURE (%s)", item.job_id, info)
             self._track(item, "FAILURE", info)
             return jobs.record_failure(item, self.output_dir, info)  # what the SCU is told, as job.json says
@@ -127,6 +146,24 @@ class Spooler:
         else:
             self._track(item, "FAILURE", item.request.fail_info or "CHECK PRINTER")
         return folder
+
+    def _hold(self, item: jobs.Job) -> tuple[str, str]:
+        """While the printer is in FAILURE a "hold" printer keeps the job PENDING with the
+        printer's condition (PS3.3 C.13.8, PS3.4 H.4.5.2.1.2), a Pending event for each new
+        condition, and prints it when the printer is back. Returns the status it goes on with."""
+        with self._status_changed:
+            while True:
+                status, info = self.printer_status()
+                if (status != "FAILURE" or self.while_failed != "hold" or item.request.fail_info
+                        or self._closing.is_set()):
+                    return status, info
+                job = item.request.print_job
+                if job is not None and job.state != ("PENDING", info):
+                    job.set_state("PENDING", info)
+                if not item.held or item.held[-1]["info"] != info:
+                    item.held.append({"info": info, "from": datetime.now().isoformat(timespec="milliseconds")})
+                    log.warning("job %s held: the printer is in FAILURE (%s)", item.job_id, info)
+                self._status_changed.wait()
 
     @staticmethod
     def _track(item: jobs.Job, status: str, info: str) -> None:

@@ -35,6 +35,9 @@ def statement(p: Profile) -> str:
         ("Transfer syntaxes", ", ".join(_SYNTAX[t] for t in p.association.transfer_syntaxes) + " (in this order)"),
         ("Called AE title", "must be this printer's title (others: A-ASSOCIATE-RJ, reason 7)"
          if p.association.check_called_ae else "any title is accepted when this printer runs alone"),
+        ("Specific Character Set", "every Defined Term of PS3.3 C.12.1.1.2, ISO 2022 code extensions included; the "
+         "Film Session's applies to its Film Boxes and Annotation Boxes (PS3.4 H.4.2.2.1.3); an unknown term 0x0106. "
+         "Text is recorded as Unicode and printed with embedded DejaVu Sans / Droid Sans Fallback (no Thai glyphs)"),
     ):
         add(f"| {label} | {value} |")
     add("")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pydicom import Dataset
+from pydicom.charset import convert_encodings, python_encoding
 from pydicom.datadict import dictionary_description, keyword_for_tag, tag_for_keyword
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
@@ -50,6 +51,32 @@ def refuse_unknown(unknown: list[int], what: str) -> None:
         names = ", ".join(describe_tag(t) for t in unknown[:4])
         more = f" and {len(unknown) - 4} more" if len(unknown) > 4 else ""
         raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{names}{more}: not supported in {what}")
+
+
+def character_set(ds: Dataset | None) -> tuple[str, ...] | None:
+    """The data set's own Specific Character Set (0008,0005), checked; None when it has none.
+
+    An unknown term is 0x0106: pydicom would fall back to ASCII with a warning, and the
+    film would print text the modality never sent.
+    """
+    if ds is None or "SpecificCharacterSet" not in ds:
+        return None
+    value = raw(ds, "SpecificCharacterSet")
+    terms = tuple(str(v).strip() for v in (value if isinstance(value, (list, MultiValue)) else [value or ""]))
+    unknown = [t for t in terms if t and t not in python_encoding]
+    if unknown:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"{describe('SpecificCharacterSet')} {unknown[0]!r} is not a character set of PS3.3 C.12.1.1.2")
+    return terms
+
+
+def decode_with(ds: Dataset | None, terms: tuple[str, ...] | None) -> None:
+    """Text in `ds` is decoded with the Film Session's character set (PS3.4 H.4.2.2.1.3) unless
+    `ds` names its own: N-SET and N-CREATE of a film or annotation box usually carry none."""
+    if ds is None or not terms or "SpecificCharacterSet" in ds:
+        return
+    implicit, little = ds.original_encoding
+    ds.set_original_encoding(implicit, little, convert_encodings(list(terms)))
 
 
 def has(ds: Dataset | None, keyword: str) -> bool:

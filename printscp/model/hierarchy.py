@@ -22,6 +22,7 @@ from pydicom.uid import generate_uid
 from printscp import uids
 from printscp.model import presentation_lut, printer_configuration
 from printscp.model.annotation_box import AnnotationBox
+from printscp.model import attributes as attr
 from printscp.model.attributes import is_valid_uid
 from printscp.model.film_box import FilmBox, inherit_session_presentation
 from printscp.model.film_session import FilmSession
@@ -286,13 +287,15 @@ class Hierarchy:
                              "the last film box has not been printed and this printer cannot print at film-session "
                              f"level; N-ACTION or N-DELETE it before creating another: {last.sop_instance_uid}")
         image_box_class = self._image_box_class(meta)
+        attr.decode_with(ds, fs.character_set)
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
                                             new_uid=self.new_uid, medium_type=fs.values["MediumType"],
                                             luts=self._luts(), annotation_negotiated=self.annotation_negotiated,
                                             session=fs)
         fs.film_boxes.append(film_box)
-        return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
+        return self._outcome(warnings, dataset=_in_session_charset(film_box.attributes(fs.sop_instance_uid), fs),
+                             affected_instance_uid=uid)
 
     def _image_box_class(self, meta: str) -> str:
         """The Meta SOP Class decides; on a (non-standard) Film Box context of its own, the
@@ -314,10 +317,12 @@ class Hierarchy:
             return response
         if isinstance(target, FilmBox):
             self._require_last(target, "N-SET")
+            attr.decode_with(ds, self.film_session.character_set)
             return self._outcome(target.n_set(ds, self.profile, self._luts()))
         if isinstance(target, AnnotationBox):
             owner = next(fb for fb in self.film_session.film_boxes if fb.annotation_box(instance_uid) is target)
             self._require_last(owner, "Annotation Box N-SET")
+            attr.decode_with(ds, self.film_session.character_set)
             return self._outcome(target.n_set(ds))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
@@ -437,6 +442,13 @@ class Hierarchy:
             film_box = self.film_session.film_boxes.pop()
             self.film_session.memory.release(film_box.stored_bytes)
         return Response()
+
+
+def _in_session_charset(ds: Dataset, fs: FilmSession) -> Dataset:
+    """A response with the session's text carries its character set, so it is encoded in it."""
+    if fs.character_set and ds is not None:
+        ds.SpecificCharacterSet = fs.values["SpecificCharacterSet"]
+    return ds
 
 
 def _select(full: Dataset, known: dict[int, str], tags: list[int], what: str) -> Response:

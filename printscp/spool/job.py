@@ -85,7 +85,7 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     manifest = fill(staging)
-    (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
     day.mkdir(parents=True, exist_ok=True)
     staging.rename(final)
     log.info("job %s %s: %s", job.job_id, manifest["state"], final)

@@ -95,10 +95,10 @@ def statement(p: Profile) -> str:
          f"`{fb.border_density}`", "0x0106; out of range clamped, 0x0116"),
         ("Film Box", "Empty Image Density (2010,0110)", f"`BLACK`, `WHITE`, {fb.min_density}…{fb.max_density}",
          f"`{fb.empty_image_density}`", "0x0106; out of range clamped, 0x0116"),
-        ("Film Box, Image Box", "Min Density (2010,0120)", f"{fb.min_density}…{fb.max_density}",
+        ("Film Box, Image Box", "Min Density (2010,0120)", f"{fb.min_density}…{fb.max_density}" + _media_ranges(p),
          str(fb.min_density if fb.default_min_density is None else fb.default_min_density),
          "clamped, B605; ≥ Max Density 0x0106"),
-        ("Film Box, Image Box", "Max Density (2010,0130)", f"{fb.min_density}…{fb.max_density}",
+        ("Film Box, Image Box", "Max Density (2010,0130)", f"{fb.min_density}…{fb.max_density}" + _media_ranges(p),
          str(fb.max_density if fb.default_max_density is None else fb.default_max_density), "clamped, B605"),
         ("Film Box", "Trim (2010,0140)", _values(["YES", "NO"]) if fb.trim else "not supported",
          "`NO`" if fb.trim else "—", "0x0106" if fb.trim else "0x0105"),
@@ -110,6 +110,9 @@ def statement(p: Profile) -> str:
         ("Film Session" if p.presentation_lut.in_film_session else "Film Box",
          "Reflected Ambient Light (2010,0160)", "0…65535 cd/m²",
          f"{fb.reflected_ambient_light} (paper: 0)", "0x0106"),
+        ("Film Box", "defaults that follow the medium",
+         "Illumination, Reflected Ambient Light, Min/Max Density",
+         "not set by the SCU: those of the Medium Type in force at N-ACTION", "—"),
         ("Film Box", "Requested Resolution ID (2020,0050)",
          ", ".join(f"`{k}` ({v} dpi)" for k, v in fb.resolutions.items()), f"`{p.default_resolution}`", "0x0106"),
         ("Image Box", "Polarity (2020,0020)", _values(["NORMAL", "REVERSE"]), "`NORMAL`", "0x0106"),
@@ -237,6 +240,11 @@ def statement(p: Profile) -> str:
     return "\n".join(out)
 
 
+def _media_ranges(p: Profile) -> str:
+    """Media with a density range of their own; defaults and clamping follow the medium at print time."""
+    return "".join(f" ({m}: {lo}…{hi})" for m, (lo, hi) in p.film_box.density_ranges.items())
+
+
 def _statuses(p: Profile) -> list[tuple[str, str]]:
     fs, ib = p.film_session, p.image_box
     rows = []
@@ -248,7 +256,8 @@ def _statuses(p: Profile) -> list[tuple[str, str]]:
              ("B603", "Film Box N-ACTION with no image; nothing printed")]
     if ib.requested_image_size:
         rows.append(("B604", "Requested Image Size larger than the box, demagnified (DECIMATE)"))
-    rows.append(("B605", "Min/Max Density outside the printer's range; its limit is used"))
+    rows.append(("B605", "Min/Max Density outside the range of the medium (N-CREATE/N-SET: the medium then; "
+                         "N-ACTION: a value set for another medium); its limit is used"))
     rows += [("B609", "image larger than its box, cropped (CROP)"),
              ("B60A", "image larger than its box, decimated (DECIMATE)"),
              ("C600", "Film Session N-ACTION with no film box"),
@@ -276,7 +285,9 @@ def _printer_configuration(p: Profile) -> list[str]:
         f"| Maximum Memory Allocation | {pcr.max_memory_allocation(p)} |",
         f"| Memory / Printing Bit Depth | {max(p.image_box.bits_stored)} |",
         f"| Media Installed | every Medium Type × Film Size ID ({len(fs.medium_types) * len(fb.film_sizes)} items), "
-        f"Min/Max Density {fb.min_density}/{fb.max_density}; item 1 = `{fs.medium_types[0]}` on "
+        f"Min/Max Density {fb.min_density}/{fb.max_density}"
+        + "".join(f", {m}: {lo}/{hi}" for m, (lo, hi) in fb.density_ranges.items())
+        + f"; item 1 = `{fs.medium_types[0]}` on "
         f"`{fb.film_sizes[0]}` |",
         "| Other Media Available | empty: everything accepted is loaded |",
         f"| Supported Image Display Formats | {_values(names)} on `{fb.film_sizes[0]}`, portrait and landscape, "

@@ -98,6 +98,9 @@ class FilmBoxSettings:
     max_density: int = 300
     default_min_density: int | None = None  # when the SCU sends none; the range's end if unset
     default_max_density: int | None = None
+    # A medium with a range of its own (hundredths of OD), e.g. PAPER = [10, 210]; others use
+    # min_density..max_density. Used for clamping, B605, BLACK/WHITE and Media Installed.
+    density_ranges: dict[str, tuple[int, ...]] = field(default_factory=dict)
     trim: bool = False
     trim_width_mm: float = 0.5
     resolutions: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300})
@@ -200,6 +203,25 @@ class Profile:
     print_job: PrintJobSettings = PrintJobSettings()
     events: EventSettings = EventSettings()
     layout_data: formats.Catalog = formats.Catalog()  # the data-defined layouts offered, resolved at load
+
+    def density_range(self, medium_type: str | None) -> tuple[int, int]:
+        """(min, max) optical density of a medium, hundredths of OD."""
+        own = self.film_box.density_ranges.get(medium_type or "")
+        return (own[0], own[1]) if own else (self.film_box.min_density, self.film_box.max_density)
+
+    def medium_defaults(self, medium_type: str | None) -> dict[str, int]:
+        """Film Box viewing and density defaults for a medium; those the SCU did not set follow
+        the medium in force at print time (PS3.4 H.4.2.2.1: paper is seen by reflected light)."""
+        fb = self.film_box
+        paper = medium_type == "PAPER"
+        if medium_type in fb.density_ranges:
+            low, high = self.density_range(medium_type)
+        else:
+            low = fb.min_density if fb.default_min_density is None else fb.default_min_density
+            high = fb.max_density if fb.default_max_density is None else fb.default_max_density
+        return {"MinDensity": low, "MaxDensity": high,
+                "Illumination": fb.paper_illumination if paper else fb.illumination,
+                "ReflectedAmbientLight": 0 if paper else fb.reflected_ambient_light}
 
     def film_size_mm(self, film_size_id: str, orientation: str) -> tuple[float, float]:
         return layout.film_size_mm(film_size_id, orientation, self.film_box.own_film_sizes)
@@ -344,6 +366,10 @@ def _check_consistency(p: Profile, where: str) -> None:
         value = getattr(fb, key)
         need(value is None or fb.min_density <= value <= fb.max_density, f"[film_box] {key}",
              f"{value} is outside min_density..max_density")
+    for medium, bounds in fb.density_ranges.items():
+        need(medium in fs.medium_types, f"[film_box] density_ranges.{medium}", "is not one of medium_types")
+        need(len(bounds) == 2 and 0 <= bounds[0] < bounds[1] <= 500, f"[film_box] density_ranges.{medium}",
+             "must be [min, max] with 0 <= min < max <= 500 (hundredths of OD)")
     need(bool(fb.magnification_types), "[film_box] magnification_types", "must list at least one")
     need(fb.max_columns >= 1 and fb.max_rows >= 1, "[film_box] max_columns/max_rows", "must be at least 1")
     need(0 <= fb.min_density < fb.max_density <= 500, "[film_box] min_density/max_density",

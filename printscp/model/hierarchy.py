@@ -318,7 +318,8 @@ class Hierarchy:
         if isinstance(target, FilmBox):
             self._require_last(target, "N-SET")
             attr.decode_with(ds, self.film_session.character_set)
-            return self._outcome(target.n_set(ds, self.profile, self._luts()))
+            return self._outcome(target.n_set(ds, self.profile, self._luts(),
+                                              medium=self.film_session.values["MediumType"]))
         if isinstance(target, AnnotationBox):
             owner = next(fb for fb in self.film_session.film_boxes if fb.annotation_box(instance_uid) is target)
             self._require_last(owner, "Annotation Box N-SET")
@@ -327,7 +328,8 @@ class Hierarchy:
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
         return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut,
-                                          memory=self.film_session.memory))
+                                          memory=self.film_session.memory,
+                                          medium=self.film_session.values["MediumType"]))
 
     # ---- N-GET ------------------------------------------------------------------------------
 
@@ -362,7 +364,8 @@ class Hierarchy:
             if target.is_empty:
                 return Response(Status.FILM_BOX_EMPTY_PAGE,
                                 "the film box has no image in any image box; nothing was printed")
-            outcome = self._outcome(target.fit_problems(self.profile))
+            medium = self.film_session.values["MediumType"]
+            outcome = self._outcome(target.fit_problems(self.profile) + target.density_problems(self.profile, medium))
             return self._print("FILM_BOX", [target], outcome, Status.PRINT_QUEUE_FULL_FILM_BOX, message_id, fail_info)
 
         session_printing = self.profile.film_session.film_session_printing
@@ -375,7 +378,8 @@ class Hierarchy:
         if not films:
             return Response(Status.FILM_SESSION_EMPTY_PAGE,
                             "no film box of the session has an image; nothing was printed")
-        warnings = [w for fb in films for w in fb.fit_problems(self.profile)]
+        medium = target.values["MediumType"]
+        warnings = [w for fb in films for w in fb.fit_problems(self.profile) + fb.density_problems(self.profile, medium)]
         if session_printing == "uncollated":
             warnings.insert(0, (Status.FILM_SESSION_PRINTING_NOT_SUPPORTED,
                                 "films printed, but without collation: copies of each film come out together"))

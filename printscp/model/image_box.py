@@ -69,7 +69,7 @@ class ImageBox:
     def n_set(self, ds: Dataset | None, profile: Profile, film_values: dict,
               luts: Mapping[str, PresentationLut] | None = None,
               film_lut: PresentationLut | None = None,
-              memory: SessionMemory | None = None) -> list[tuple[Status, str]]:
+              memory: SessionMemory | None = None, medium: str | None = None) -> list[tuple[Status, str]]:
         """Validate everything first, then apply, so a refused N-SET changes nothing.
 
         Like the other presentation settings, the LUT reference is replaced by every N-SET
@@ -92,7 +92,7 @@ class ImageBox:
                 f"Image Box Position {position} does not match this image box, which is position {self.image_box_position}",
             )
         warnings: list[tuple[Status, str]] = []
-        settings = self._presentation(ds, profile, warnings)
+        settings = self._presentation(ds, profile, warnings, medium)
         image = self._image(ds, profile, warnings)
         lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
         reported = None
@@ -131,9 +131,9 @@ class ImageBox:
     def current_fit(self, film_values: dict, profile: Profile) -> fit.FitPlan:
         return self.plan_fit(self.pixels.shape[:2], self.pixel_aspect_ratio, self.settings, film_values, profile)
 
-    def _presentation(self, ds: Dataset, profile: Profile, warnings: list) -> dict:
+    def _presentation(self, ds: Dataset, profile: Profile, warnings: list, medium: str | None = None) -> dict:
         ib = profile.image_box
-        out = presentation.common(ds, profile, warnings)
+        out = presentation.common(ds, profile, warnings, medium)
         if attr.has(ds, "Polarity"):
             out["Polarity"] = attr.enumerated(ds, "Polarity", ("NORMAL", "REVERSE"))
         if attr.has(ds, "RequestedImageSize"):

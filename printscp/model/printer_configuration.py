@@ -78,8 +78,7 @@ def media_installed(p: Profile) -> list[Dataset]:
             item.ItemNumber = len(items) + 1
             item.MediumType = medium
             item.FilmSizeID = size
-            item.MinDensity = fb.min_density
-            item.MaxDensity = fb.max_density
+            item.MinDensity, item.MaxDensity = p.density_range(medium)
             items.append(item)
     return items
 

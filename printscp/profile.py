@@ -184,6 +184,9 @@ class SpoolSettings:
     # printer status FAILURE: queued jobs "hold" (PENDING with its info, printed when it is back),
     # "fail" with its info, or N-ACTION is "refuse"d
     while_failed: str = "fail"
+    # A job identical to one from the same SCU less than this many seconds before is recorded as
+    # its duplicate (job.json duplicate_of, a log warning); 0: off. It still prints.
+    duplicate_window_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -394,6 +397,7 @@ def _check_consistency(p: Profile, where: str) -> None:
          "must be at least 1")
     need(p.spool.queue_size >= 1, "[spool] queue_size", "must be at least 1")
     need(0 <= p.spool.seconds_per_film <= 600, "[spool] seconds_per_film", "must be 0..600")
+    need(0 <= p.spool.duplicate_window_s <= 86400, "[spool] duplicate_window_s", "must be 0..86400 seconds")
     need(0 < p.events.reply_timeout_s <= 60, "[events] reply_timeout_s", "must be more than 0 and at most 60")
 
 

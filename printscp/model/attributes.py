@@ -80,7 +80,18 @@ def decode_with(ds: Dataset | None, terms: tuple[str, ...] | None) -> None:
 
 
 def has(ds: Dataset | None, keyword: str) -> bool:
-    return ds is not None and keyword in ds
+    """Present with a value. A zero-length Type 2/3 value means "the printer's default" (GE Signa
+    sends an empty Film Size ID and Memory Allocation), so it counts as absent; an empty
+    sequence is a value (it clears an image box), and `required` tells empty from absent."""
+    if ds is None or keyword not in ds:
+        return False
+    if keyword.endswith("Sequence"):
+        return True
+    try:
+        value = ds[keyword].value
+    except Exception:
+        return True  # present but undecodable: the reader reports it by name
+    return not (value is None or value == "" or value == b"" or (isinstance(value, (list, MultiValue)) and len(value) == 0))
 
 
 def raw(ds: Dataset, keyword: str):
@@ -93,7 +104,7 @@ def raw(ds: Dataset, keyword: str):
 
 def required(ds: Dataset | None, keyword: str, what: str):
     """A mandatory attribute: 0x0120 when absent, 0x0121 when present without a value."""
-    if not has(ds, keyword):
+    if ds is None or keyword not in ds:
         raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {describe(keyword)}")
     value = raw(ds, keyword)
     if value is None or value == "" or (isinstance(value, (list, MultiValue)) and len(value) == 0 and keyword[-8:] != "Sequence"):

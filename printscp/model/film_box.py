@@ -144,7 +144,10 @@ class FilmBox:
         film_box = cls(uid, image_box_class, display_format, values, presentation_lut=lut,
                        annotation_format=annotation_format, explicit=explicit)
         dpi = fb.resolutions[values["RequestedResolutionID"]]
-        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, rect.pixel_size(dpi), dpi)
+        whole_film = layout.Rect(0, 0, film_w, film_h).pixel_size(dpi) \
+            if display_format.kind == "STANDARD" and display_format.counts == (1, 1) else None
+        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, rect.pixel_size(dpi), dpi,
+                                         film_size_px=whole_film)
                                 for position, rect in enumerate(rects, start=1)]
         if annotation_format is not None:
             film_box.annotation_boxes = [AnnotationBox(new_uid(), position)
@@ -212,7 +215,7 @@ class FilmBox:
             if ib.pixels is None:
                 continue
             plan = ib.current_fit(self.values, profile)
-            judged = judge_fit(plan, ib.settings, profile, ib.box_size)
+            judged = judge_fit(plan, ib.settings, profile, ib.box_for(ib.pixels.shape))
             if judged and plan.outcome != ib.reported_fit:
                 problems.append((judged[0], f"position {ib.image_box_position}: {judged[1]}"))
         return problems
@@ -241,6 +244,9 @@ class FilmBox:
         fb = profile.film_box
         width, height = profile.film_size_mm(v["FilmSizeID"], v["FilmOrientation"])
         rects = layout.box_rects(self.display_format, width, height, fb.margin_mm, fb.spacing_mm)
+        if len(self.image_boxes) == 1 and (ib := self.image_boxes[0]).pixels is not None \
+                and ib.is_precomposed(ib.pixels.shape):
+            rects = [layout.Rect(0, 0, width, height)]  # a pre-composed film: edge to edge
         low, high = profile.density_range(medium_type)
         printer_range = (low / 100, high / 100)
         images = tuple(self._freeze_image(ib, profile, v, medium_type) for ib in self.image_boxes)

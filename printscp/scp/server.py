@@ -80,7 +80,8 @@ class EmulatedPrinter:
         self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
                                seconds_per_film=self.profile.spool.seconds_per_film,
                                printer_status=lambda: self.printer.status,
-                               while_failed=self.profile.spool.while_failed)
+                               while_failed=self.profile.spool.while_failed,
+                               duplicate_window_s=self.profile.spool.duplicate_window_s)
         self.printer.listen(id(self.spooler), lambda status, info: self.spooler.printer_changed())
         self.contexts = supported_contexts(self.profile)
 

@@ -31,6 +31,25 @@ class Job:
     request: PrintRequest
     queued: datetime
     held: list = field(default_factory=list)  # [{info, from}]: each FAILURE condition that held it
+    duplicate: dict = field(default_factory=dict)  # {of, seconds_after}: the same job came shortly before
+
+
+def fingerprint(request: PrintRequest) -> str:
+    """What makes two jobs the same print: the sender, the copies, and every film's pixels,
+    attributes and texts; not the UIDs, which a retrying modality makes anew."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([request.calling_ae, request.number_of_copies, request.source]).encode())
+    for film in request.films:
+        digest.update(json.dumps([film.width_mm, film.height_mm, film.dpi, film.attributes,
+                                  [a.text for a in film.annotations]], sort_keys=True, default=str).encode())
+        for image in film.images:
+            if image is None:
+                digest.update(b"-")
+                continue
+            digest.update(json.dumps({k: v for k, v in image.attributes.items() if "UID" not in k},
+                                     sort_keys=True, default=str).encode())
+            digest.update(image.pixels.tobytes())
+    return digest.hexdigest()
 
 
 def delivery_order(request: PrintRequest) -> list[int]:
@@ -146,6 +165,7 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
             "finished": datetime.now().isoformat(timespec="milliseconds"),
         },
         **({"held": job.held} if job.held else {}),
+        **({"duplicate_of": job.duplicate} if job.duplicate else {}),
         "number_of_copies": r.number_of_copies,
         "collated": r.collated,
         "delivery_order": [i + 1 for i in delivery_order(r)],

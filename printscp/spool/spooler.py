@@ -28,7 +28,7 @@ _STOP = object()
 class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
                  seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
-                 while_failed: str = "fail"):
+                 while_failed: str = "fail", duplicate_window_s: float = 0.0):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
         `printer_status()`: the printer's (status, info), read as each job starts;
         `while_failed`: "hold" keeps a job PENDING while the printer is in FAILURE (call
@@ -36,6 +36,8 @@ class Spooler:
         self.seconds_per_film = seconds_per_film
         self.printer_status = printer_status
         self.while_failed = while_failed
+        self.duplicate_window_s = duplicate_window_s
+        self._recent: dict[str, tuple[datetime, str]] = {}  # fingerprint -> (requested, job id)
         self._stopping = threading.Event()
         self._closing = threading.Event()  # held jobs give up: the server is stopping
         self._status_changed = threading.Condition()
@@ -117,6 +119,7 @@ class Spooler:
             item = self._queue.get()
             if item is _STOP:
                 return
+            self._note_duplicate(item)
             try:
                 folder = self._print(item)
             except Exception:  # disk full, permissions: keep serving, say so loudly
@@ -146,6 +149,24 @@ class Spooler:
         else:
             self._track(item, "FAILURE", item.request.fail_info or "CHECK PRINTER")
         return folder
+
+    def _note_duplicate(self, item: jobs.Job) -> None:
+        """A modality that retries after a warning sends the same job again; a profile with
+        `duplicate_window_s` records the repeat as a duplicate of the first (it still prints)."""
+        if not self.duplicate_window_s:
+            return
+        key, now = jobs.fingerprint(item.request), item.request.created
+        with self._cond:
+            self._recent = {k: v for k, v in self._recent.items()
+                            if (now - v[0]).total_seconds() <= self.duplicate_window_s}
+            first = self._recent.get(key)
+            if first is None:
+                self._recent[key] = (now, item.job_id)
+        if first is not None:
+            after = round((now - first[0]).total_seconds(), 3)
+            item.duplicate.update({"of": first[1], "seconds_after": after})
+            log.warning("job %s from %s is a duplicate of job %s (the same films %.1f s later)",
+                        item.job_id, item.request.calling_ae, first[1], after)
 
     def _hold(self, item: jobs.Job) -> tuple[str, str]:
         """While the printer is in FAILURE a "hold" printer keeps the job PENDING with the

@@ -152,9 +152,9 @@ class Quirks:
 class PrinterConfigurationSettings:
     """Printer Configuration Retrieval SOP Class (PS3.4 H.4.11): its own context when supported.
 
-    `max_collated_films` is only advertised (Maximum Collated Films, PS3.3 C.13.13) when
-    film-session printing is collated; printscp itself collates any number of films, so
-    the value is a promise it always keeps, never a limit it enforces.
+    `max_collated_films` (Maximum Collated Films, PS3.3 C.13.13) is advertised when
+    film-session printing is collated, and enforced there: a Film Session N-ACTION with more
+    films is refused with 0x0213 naming the limit.
     """
 
     supported: bool = False
@@ -163,9 +163,15 @@ class PrinterConfigurationSettings:
 
 @dataclass(frozen=True)
 class PrintJobSettings:
-    """Print Job SOP Class (PS3.4 H.4.5): served on its own context when supported."""
+    """Print Job SOP Class (PS3.4 H.4.5): served on its own context when supported.
+
+    The instance is deleted once the SCU has confirmed its Done or Failure event (H.4.5.1,
+    H.4.5.2.1.2): a later N-GET gets 0x0112, and job.json keeps its history. `keep_finished`
+    keeps it for N-GET instead, for SCUs that poll (the last 1000 jobs).
+    """
 
     supported: bool = False
+    keep_finished: bool = False
 
 
 @dataclass(frozen=True)

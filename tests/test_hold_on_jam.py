@@ -39,7 +39,7 @@ def test_a_jammed_printer_holds_the_job_and_prints_it_when_cleared(start_printer
         assert client.job_events() == ["PENDING", "PENDING", "PRINTING", "DONE"]
         assert [i.ExecutionStatusInfo for cls, t, i in client.events if cls == PRINT_JOB] == [
             "FILM JAM", "COVER OPEN", "NORMAL", "NORMAL"]
-        assert get_job(client.scu, uid).ExecutionStatus == "DONE"
+        assert status_of(client.scu.assoc.send_n_get([], PRINT_JOB, uid)[0]) == 0x0112  # Done confirmed: deleted
     finally:
         client.close()
         p.server.printer.set_status("NORMAL", "NORMAL")

@@ -10,7 +10,8 @@ from test_print_job_events import EventSCU, get_job, job_uid, print_one
 PRINTER_CONFIGURATION_INSTANCE = "1.2.840.10008.5.1.1.17.376"
 
 
-def test_a_monitor_gets_the_printer_any_job_and_the_printer_events(printer):
+def test_a_monitor_gets_the_printer_any_job_and_the_printer_events(start_printer):
+    printer = start_printer(profile_with(print_job={"keep_finished": True}))  # the monitor polls the job
     modality = EventSCU(printer.port)
     monitor = EventSCU(printer.port, contexts=(PRINTER, PRINT_JOB, PRINTER_CONFIGURATION))
     try:

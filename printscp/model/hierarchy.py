@@ -378,8 +378,17 @@ class Hierarchy:
         if not films:
             return Response(Status.FILM_SESSION_EMPTY_PAGE,
                             "no film box of the session has an image; nothing was printed")
+        limit = self.profile.printer_configuration.max_collated_films
+        if session_printing == "collated" and len(films) > limit:
+            raise PrintError(Status.RESOURCE_LIMITATION,
+                             f"{len(films)} films > Maximum Collated Films {limit}; print fewer per session")
         medium = target.values["MediumType"]
         warnings = [w for fb in films for w in fb.fit_problems(self.profile) + fb.density_problems(self.profile, medium)]
+        empty = [n for n, fb in enumerate(target.film_boxes, start=1) if fb.is_empty]
+        if empty:  # printed without them, as DCMTK's dcmprscp does; the UIDs go to the log and job.json
+            warnings.insert(0, (Status.FILM_SESSION_EMPTY_PAGE,
+                                f"film box {', '.join(map(str, empty))} of {len(target.film_boxes)} empty, not printed: "
+                                + ", ".join(target.film_boxes[n - 1].sop_instance_uid for n in empty)))
         if session_printing == "uncollated":
             warnings.insert(0, (Status.FILM_SESSION_PRINTING_NOT_SUPPORTED,
                                 "films printed, but without collation: copies of each film come out together"))

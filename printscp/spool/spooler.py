@@ -23,6 +23,10 @@ from printscp.spool import job as jobs
 log = logging.getLogger("printscp.spool")
 
 _STOP = object()
+# Print Priority (2000,0020) orders the queue: HIGH before MED before LOW, first come first
+# served within one (the sequence number breaks ties, so items are never compared).
+PRIORITY = {"HIGH": 0, "MED": 1, "LOW": 2}
+LAST = len(PRIORITY)  # the stop marker, after every job
 
 
 class Spooler:
@@ -45,7 +49,8 @@ class Spooler:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.output_dir / jobs.INCOMING, ignore_errors=True)  # leftovers of a killed server
         self.queue_size = queue_size
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
         self._pending = 0
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
@@ -64,7 +69,8 @@ class Spooler:
             job_id = f"{self._session}-{next(self._ids):04d}"
         if request.print_job is not None:  # before the worker can see it: Pending comes first
             request.print_job.set_state("PENDING", self._pending_info())
-        self._queue.put(jobs.Job(job_id, request, datetime.now()))
+        rank = PRIORITY.get(str(request.film_session.get("PrintPriority", "MED")), PRIORITY["MED"])
+        self._queue.put((rank, next(self._order), jobs.Job(job_id, request, datetime.now())))
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
 
@@ -99,14 +105,14 @@ class Spooler:
         if not finished:
             self._fail_queued("printscp stopped before this job was printed")
         for _ in self._threads:
-            self._queue.put(_STOP)
+            self._queue.put((LAST, next(self._order), _STOP))
         for t in self._threads:
             t.join(timeout=30)
 
     def _fail_queued(self, reason: str) -> None:
         while True:
             try:
-                item = self._queue.get_nowait()
+                *_, item = self._queue.get_nowait()
             except queue.Empty:
                 return
             if item is not _STOP:
@@ -116,7 +122,7 @@ class Spooler:
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
+            *_, item = self._queue.get()
             if item is _STOP:
                 return
             self._note_duplicate(item)

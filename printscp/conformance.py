@@ -185,7 +185,11 @@ def statement(p: Profile) -> str:
         add("- Print Job SOP Class: N-ACTION creates a Print Job; to an SCU that negotiated the Print Job context "
             "the N-ACTION response carries Referenced Print Job Sequence (2100,0500). Execution Status PENDING "
             "(QUEUED) → PRINTING (NORMAL) → DONE (NORMAL) or FAILURE (the reason). N-GET works on any association "
-            "while the printer runs (the last 1000 jobs).")
+            "while the printer runs (the last 1000 jobs)" + (
+                ", also after they finish." if p.print_job.keep_finished else
+                "; once the SCU has confirmed the Done or Failure event the instance is deleted (PS3.4 H.4.5.1) and "
+                "N-GET gets 0x0112 (job.json keeps the history)."))
+    add("- Print Priority orders the queue: HIGH before MED before LOW, first come first served within one.")
     events = []
     if p.print_job.supported and p.events.print_job:
         events.append("Print Job events Pending 1, Printing 2, Done 3, Failure 4 on the Print Job context")
@@ -198,7 +202,12 @@ def statement(p: Profile) -> str:
             f"after {p.events.reply_timeout_s:g} s without a reply the printer stops waiting and keeps the "
             "association.")
     add("- Only the last created Film Box may be changed, printed or deleted (others: 0x0110).")
-    add("- Empty film box: B603; session with no image: B602; session without film box: C600.\n")
+    add("- Empty film box: B603; session with no image: B602; session without film box: C600. A session with some "
+        "empty film boxes prints the others and answers B602 naming the empty ones.")
+    if fs.film_session_printing == "collated":
+        add(f"- Film Session N-ACTION with more than {p.printer_configuration.max_collated_films} films (Maximum "
+            "Collated Films): 0x0213, nothing printed.")
+    add("")
 
     add("## 7. Printer memory\n")
     add(_memory(p))
@@ -252,7 +261,8 @@ def _statuses(p: Profile) -> list[tuple[str, str]]:
         rows.append(("B600", "Film Session N-CREATE/N-SET with Memory Allocation (ignored)"))
     if fs.film_session_printing == "uncollated":
         rows.append(("B601", "Film Session N-ACTION: printed without collation"))
-    rows += [("B602", "Film Session N-ACTION with no image in any film box; nothing printed"),
+    rows += [("B602", "Film Session N-ACTION with no image in any film box (nothing printed), or with some empty "
+                      "film boxes (the others printed, the empty ones named)"),
              ("B603", "Film Box N-ACTION with no image; nothing printed")]
     if ib.requested_image_size:
         rows.append(("B604", "Requested Image Size larger than the box, demagnified (DECIMATE)"))

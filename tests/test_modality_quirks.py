@@ -10,11 +10,11 @@ from pydicom import Dataset
 from pydicom.uid import ImplicitVRLittleEndian
 from pynetdicom import AE
 
-from conftest import profile_with, wait_for
+from conftest import profile_with
 from printscp import layout
 from printscp import profile as profiles
 from render_helpers import film_array, pdf_pages
-from scu import FILM_BOX, FILM_SESSION, GRAY_META, VERIFICATION, PrintSCU, associate, image_item, status_of
+from scu import FILM_SESSION, GRAY_META, VERIFICATION, PrintSCU, associate, image_item, status_of
 
 FILM_IMAGERS = ["default", "dry-laser", "ihe-full", "ihe-restricted", "legacy"]
 

@@ -20,9 +20,9 @@ from pydicom import Dataset
 from pydicom.uid import generate_uid
 
 from printscp import uids
+from printscp.model import attributes as attr
 from printscp.model import presentation_lut, printer_configuration
 from printscp.model.annotation_box import AnnotationBox
-from printscp.model import attributes as attr
 from printscp.model.attributes import is_valid_uid
 from printscp.model.film_box import FilmBox, inherit_session_presentation
 from printscp.model.film_session import FilmSession

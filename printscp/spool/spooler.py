@@ -125,8 +125,8 @@ class Spooler:
             *_, item = self._queue.get()
             if item is _STOP:
                 return
-            self._note_duplicate(item)
             try:
+                self._note_duplicate(item)
                 folder = self._print(item)
             except Exception:  # disk full, permissions: keep serving, say so loudly
                 log.exception("job %s could not be written", item.job_id)

@@ -379,12 +379,13 @@ def _contrasting(background: float, printer_range: tuple[float, float]) -> float
 
 
 def _density(term: str, printer_range: tuple[float, float]) -> float:
-    """BLACK is the printer's maximum density, WHITE its minimum (the film base)."""
+    """BLACK is the medium's maximum density, WHITE its minimum (the film base); a number set
+    for another medium is brought into this one's range."""
     if term == "BLACK":
         return printer_range[1]
     if term == "WHITE":
         return printer_range[0]
-    return int(term) / 100
+    return min(max(int(term) / 100, printer_range[0]), printer_range[1])
 
 
 def _icc_profile(ds: Dataset) -> bytes:

@@ -40,6 +40,9 @@ def statement(p: Profile) -> str:
         ("Peer addresses", ", ".join(p.association.allowed_peers) + " only (others: A-ASSOCIATE-RJ, reason 1)"
          if p.association.allowed_peers else "any"),
         ("Security", "DICOM TLS (TLS 1.2 or later) on a TLS port when `printscp serve --tls-port` is given"),
+        ("Specific Character Set", "every Defined Term of PS3.3 C.12.1.1.2, ISO 2022 code extensions included; the "
+         "Film Session's applies to its Film Boxes and Annotation Boxes (PS3.4 H.4.2.2.1.3); an unknown term 0x0106. "
+         "Text is recorded as Unicode and printed with embedded DejaVu Sans / Droid Sans Fallback (no Thai glyphs)"),
     ):
         add(f"| {label} | {value} |")
     add("")
@@ -55,6 +58,8 @@ def statement(p: Profile) -> str:
         add("| member classes | — | also accepted as contexts of their own (non-standard, for old SCUs) |")
     for optional in p.optional_sop_classes:
         add(f"| {uids.name(optional)} | `{optional}` | optional class, own context |")
+    if p.association.status_only:
+        add(f"| Printer | `{uids.PRINTER}` | also its own context: status-only associations (PS3.4 H.3.1) |")
     add(f"| Verification | `{uids.VERIFICATION}` | own context |")
     add("")
     optional_classes = (uids.PRESENTATION_LUT, uids.BASIC_ANNOTATION_BOX, uids.PRINTER_CONFIGURATION_RETRIEVAL,
@@ -95,10 +100,10 @@ def statement(p: Profile) -> str:
          f"`{fb.border_density}`", "0x0106; out of range clamped, 0x0116"),
         ("Film Box", "Empty Image Density (2010,0110)", f"`BLACK`, `WHITE`, {fb.min_density}…{fb.max_density}",
          f"`{fb.empty_image_density}`", "0x0106; out of range clamped, 0x0116"),
-        ("Film Box, Image Box", "Min Density (2010,0120)", f"{fb.min_density}…{fb.max_density}",
+        ("Film Box, Image Box", "Min Density (2010,0120)", f"{fb.min_density}…{fb.max_density}" + _media_ranges(p),
          str(fb.min_density if fb.default_min_density is None else fb.default_min_density),
          "clamped, B605; ≥ Max Density 0x0106"),
-        ("Film Box, Image Box", "Max Density (2010,0130)", f"{fb.min_density}…{fb.max_density}",
+        ("Film Box, Image Box", "Max Density (2010,0130)", f"{fb.min_density}…{fb.max_density}" + _media_ranges(p),
          str(fb.max_density if fb.default_max_density is None else fb.default_max_density), "clamped, B605"),
         ("Film Box", "Trim (2010,0140)", _values(["YES", "NO"]) if fb.trim else "not supported",
          "`NO`" if fb.trim else "—", "0x0106" if fb.trim else "0x0105"),
@@ -110,6 +115,9 @@ def statement(p: Profile) -> str:
         ("Film Session" if p.presentation_lut.in_film_session else "Film Box",
          "Reflected Ambient Light (2010,0160)", "0…65535 cd/m²",
          f"{fb.reflected_ambient_light} (paper: 0)", "0x0106"),
+        ("Film Box", "defaults that follow the medium",
+         "Illumination, Reflected Ambient Light, Min/Max Density",
+         "not set by the SCU: those of the Medium Type in force at N-ACTION", "—"),
         ("Film Box", "Requested Resolution ID (2020,0050)",
          ", ".join(f"`{k}` ({v} dpi)" for k, v in fb.resolutions.items()), f"`{p.default_resolution}`", "0x0106"),
         ("Image Box", "Polarity (2020,0020)", _values(["NORMAL", "REVERSE"]), "`NORMAL`", "0x0106"),
@@ -171,14 +179,22 @@ def statement(p: Profile) -> str:
     add(f"- Print queue: {p.spool.queue_size} jobs; when full, C601 (Film Session) / C602 (Film Box).")
     if p.spool.seconds_per_film:
         add(f"- Printing takes {p.spool.seconds_per_film:g} s per delivered film.")
-    add("- While the printer status is FAILURE: " + (
-        "N-ACTION is refused with 0x0110 naming the Printer Status Info." if p.spool.while_failed == "refuse" else
-        "jobs are accepted and fail, with Execution Status Info = the Printer Status Info."))
+    add("- While the printer status is FAILURE: " + {
+        "refuse": "N-ACTION is refused with 0x0110 naming the Printer Status Info.",
+        "fail": "jobs are accepted and fail, with Execution Status Info = the Printer Status Info.",
+        "hold": "jobs are accepted and held: Execution Status PENDING with Execution Status Info = the Printer "
+                "Status Info (a Pending event for each new condition), printed when the status is no longer "
+                "FAILURE (PS3.3 C.13.8). Held jobs count against the queue (C601/C602 when full).",
+    }[p.spool.while_failed])
     if p.print_job.supported:
         add("- Print Job SOP Class: N-ACTION creates a Print Job; to an SCU that negotiated the Print Job context "
             "the N-ACTION response carries Referenced Print Job Sequence (2100,0500). Execution Status PENDING "
             "(QUEUED) → PRINTING (NORMAL) → DONE (NORMAL) or FAILURE (the reason). N-GET works on any association "
-            "while the printer runs (the last 1000 jobs).")
+            "while the printer runs (the last 1000 jobs)" + (
+                ", also after they finish." if p.print_job.keep_finished else
+                "; once the SCU has confirmed the Done or Failure event the instance is deleted (PS3.4 H.4.5.1) and "
+                "N-GET gets 0x0112 (job.json keeps the history)."))
+    add("- Print Priority orders the queue: HIGH before MED before LOW, first come first served within one.")
     events = []
     if p.print_job.supported and p.events.print_job:
         events.append("Print Job events Pending 1, Printing 2, Done 3, Failure 4 on the Print Job context")
@@ -191,7 +207,12 @@ def statement(p: Profile) -> str:
             f"after {p.events.reply_timeout_s:g} s without a reply the printer stops waiting and keeps the "
             "association.")
     add("- Only the last created Film Box may be changed, printed or deleted (others: 0x0110).")
-    add("- Empty film box: B603; session with no image: B602; session without film box: C600.\n")
+    add("- Empty film box: B603; session with no image: B602; session without film box: C600. A session with some "
+        "empty film boxes prints the others and answers B602 naming the empty ones.")
+    if fs.film_session_printing == "collated":
+        add(f"- Film Session N-ACTION with more than {p.printer_configuration.max_collated_films} films (Maximum "
+            "Collated Films): 0x0213, nothing printed.")
+    add("")
 
     add("## 7. Printer memory\n")
     add(_memory(p))
@@ -233,6 +254,11 @@ def statement(p: Profile) -> str:
     return "\n".join(out)
 
 
+def _media_ranges(p: Profile) -> str:
+    """Media with a density range of their own; defaults and clamping follow the medium at print time."""
+    return "".join(f" ({m}: {lo}…{hi})" for m, (lo, hi) in p.film_box.density_ranges.items())
+
+
 def _statuses(p: Profile) -> list[tuple[str, str]]:
     fs, ib = p.film_session, p.image_box
     rows = []
@@ -240,11 +266,13 @@ def _statuses(p: Profile) -> list[tuple[str, str]]:
         rows.append(("B600", "Film Session N-CREATE/N-SET with Memory Allocation (ignored)"))
     if fs.film_session_printing == "uncollated":
         rows.append(("B601", "Film Session N-ACTION: printed without collation"))
-    rows += [("B602", "Film Session N-ACTION with no image in any film box; nothing printed"),
+    rows += [("B602", "Film Session N-ACTION with no image in any film box (nothing printed), or with some empty "
+                      "film boxes (the others printed, the empty ones named)"),
              ("B603", "Film Box N-ACTION with no image; nothing printed")]
     if ib.requested_image_size:
         rows.append(("B604", "Requested Image Size larger than the box, demagnified (DECIMATE)"))
-    rows.append(("B605", "Min/Max Density outside the printer's range; its limit is used"))
+    rows.append(("B605", "Min/Max Density outside the range of the medium (N-CREATE/N-SET: the medium then; "
+                         "N-ACTION: a value set for another medium); its limit is used"))
     rows += [("B609", "image larger than its box, cropped (CROP)"),
              ("B60A", "image larger than its box, decimated (DECIMATE)"),
              ("C600", "Film Session N-ACTION with no film box"),
@@ -272,7 +300,9 @@ def _printer_configuration(p: Profile) -> list[str]:
         f"| Maximum Memory Allocation | {pcr.max_memory_allocation(p)} |",
         f"| Memory / Printing Bit Depth | {max(p.image_box.bits_stored)} |",
         f"| Media Installed | every Medium Type × Film Size ID ({len(fs.medium_types) * len(fb.film_sizes)} items), "
-        f"Min/Max Density {fb.min_density}/{fb.max_density}; item 1 = `{fs.medium_types[0]}` on "
+        f"Min/Max Density {fb.min_density}/{fb.max_density}"
+        + "".join(f", {m}: {lo}/{hi}" for m, (lo, hi) in fb.density_ranges.items())
+        + f"; item 1 = `{fs.medium_types[0]}` on "
         f"`{fb.film_sizes[0]}` |",
         "| Other Media Available | empty: everything accepted is loaded |",
         f"| Supported Image Display Formats | {_values(names)} on `{fb.film_sizes[0]}`, portrait and landscape, "

@@ -25,7 +25,7 @@ DEFAULT_PROFILE = "default"
 ENUMS = {
     "meta_sop_classes": {"grayscale", "color"},
     "transfer_syntaxes": {"explicit", "implicit"},
-    "while_failed": {"fail", "refuse"},
+    "while_failed": {"fail", "refuse", "hold"},
     "film_session_printing": {"collated", "uncollated", "unsupported"},
     "magnification_types": {"REPLICATE", "BILINEAR", "CUBIC", "NONE"},
     "decimate_crop_default": {"DECIMATE", "CROP", "FAIL"},
@@ -64,6 +64,10 @@ class AssociationSettings:
     transfer_syntaxes: tuple[str, ...] = ("explicit", "implicit")  # in order of preference
     accept_member_classes: bool = False  # Film Session, Film Box, Image Box, Printer as own contexts
     check_called_ae: bool = False  # a lone printer refuses other called AE titles
+    # Printer on a context of its own, without a Meta SOP Class: a printer monitor's
+    # status-only association (PS3.4 H.3.1 and its note); Print Job and Printer
+    # Configuration Retrieval have their own contexts whenever they are served.
+    status_only: bool = True
     max_associations: int = 10
     max_pdu_size: int = 1048576
     # Who may print (docs/operations.md): empty lists let anyone in. A calling AE title not
@@ -100,6 +104,9 @@ class FilmBoxSettings:
     max_density: int = 300
     default_min_density: int | None = None  # when the SCU sends none; the range's end if unset
     default_max_density: int | None = None
+    # A medium with a range of its own (hundredths of OD), e.g. PAPER = [10, 210]; others use
+    # min_density..max_density. Used for clamping, B605, BLACK/WHITE and Media Installed.
+    density_ranges: dict[str, tuple[int, ...]] = field(default_factory=dict)
     trim: bool = False
     trim_width_mm: float = 0.5
     resolutions: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300})
@@ -151,9 +158,9 @@ class Quirks:
 class PrinterConfigurationSettings:
     """Printer Configuration Retrieval SOP Class (PS3.4 H.4.11): its own context when supported.
 
-    `max_collated_films` is only advertised (Maximum Collated Films, PS3.3 C.13.13) when
-    film-session printing is collated; printscp itself collates any number of films, so
-    the value is a promise it always keeps, never a limit it enforces.
+    `max_collated_films` (Maximum Collated Films, PS3.3 C.13.13) is advertised when
+    film-session printing is collated, and enforced there: a Film Session N-ACTION with more
+    films is refused with 0x0213 naming the limit.
     """
 
     supported: bool = False
@@ -162,9 +169,15 @@ class PrinterConfigurationSettings:
 
 @dataclass(frozen=True)
 class PrintJobSettings:
-    """Print Job SOP Class (PS3.4 H.4.5): served on its own context when supported."""
+    """Print Job SOP Class (PS3.4 H.4.5): served on its own context when supported.
+
+    The instance is deleted once the SCU has confirmed its Done or Failure event (H.4.5.1,
+    H.4.5.2.1.2): a later N-GET gets 0x0112, and job.json keeps its history. `keep_finished`
+    keeps it for N-GET instead, for SCUs that poll (the last 1000 jobs).
+    """
 
     supported: bool = False
+    keep_finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,12 @@ class EventSettings:
 class SpoolSettings:
     queue_size: int = 32
     seconds_per_film: float = 0.0  # simulated exposure time per delivered film: a slow printer
-    while_failed: str = "fail"  # printer status FAILURE: queued jobs "fail" with its info, or N-ACTION is "refuse"d
+    # printer status FAILURE: queued jobs "hold" (PENDING with its info, printed when it is back),
+    # "fail" with its info, or N-ACTION is "refuse"d
+    while_failed: str = "fail"
+    # A job identical to one from the same SCU less than this many seconds before is recorded as
+    # its duplicate (job.json duplicate_of, a log warning); 0: off. It still prints.
+    duplicate_window_s: float = 0.0
     # The output folder is the printer's film receiver (printscp/spool/disk.py): free space
     # below disk_warning_mb is WARNING, below disk_failure_mb (or a failed write) FAILURE.
     disk_warning_mb: float = 256.0
@@ -209,6 +227,25 @@ class Profile:
     print_job: PrintJobSettings = PrintJobSettings()
     events: EventSettings = EventSettings()
     layout_data: formats.Catalog = formats.Catalog()  # the data-defined layouts offered, resolved at load
+
+    def density_range(self, medium_type: str | None) -> tuple[int, int]:
+        """(min, max) optical density of a medium, hundredths of OD."""
+        own = self.film_box.density_ranges.get(medium_type or "")
+        return (own[0], own[1]) if own else (self.film_box.min_density, self.film_box.max_density)
+
+    def medium_defaults(self, medium_type: str | None) -> dict[str, int]:
+        """Film Box viewing and density defaults for a medium; those the SCU did not set follow
+        the medium in force at print time (PS3.4 H.4.2.2.1: paper is seen by reflected light)."""
+        fb = self.film_box
+        paper = medium_type == "PAPER"
+        if medium_type in fb.density_ranges:
+            low, high = self.density_range(medium_type)
+        else:
+            low = fb.min_density if fb.default_min_density is None else fb.default_min_density
+            high = fb.max_density if fb.default_max_density is None else fb.default_max_density
+        return {"MinDensity": low, "MaxDensity": high,
+                "Illumination": fb.paper_illumination if paper else fb.illumination,
+                "ReflectedAmbientLight": 0 if paper else fb.reflected_ambient_light}
 
     def film_size_mm(self, film_size_id: str, orientation: str) -> tuple[float, float]:
         return layout.film_size_mm(film_size_id, orientation, self.film_box.own_film_sizes)
@@ -353,6 +390,10 @@ def _check_consistency(p: Profile, where: str) -> None:
         value = getattr(fb, key)
         need(value is None or fb.min_density <= value <= fb.max_density, f"[film_box] {key}",
              f"{value} is outside min_density..max_density")
+    for medium, bounds in fb.density_ranges.items():
+        need(medium in fs.medium_types, f"[film_box] density_ranges.{medium}", "is not one of medium_types")
+        need(len(bounds) == 2 and 0 <= bounds[0] < bounds[1] <= 500, f"[film_box] density_ranges.{medium}",
+             "must be [min, max] with 0 <= min < max <= 500 (hundredths of OD)")
     need(bool(fb.magnification_types), "[film_box] magnification_types", "must list at least one")
     need(fb.max_columns >= 1 and fb.max_rows >= 1, "[film_box] max_columns/max_rows", "must be at least 1")
     need(0 <= fb.min_density < fb.max_density <= 500, "[film_box] min_density/max_density",
@@ -391,6 +432,7 @@ def _check_consistency(p: Profile, where: str) -> None:
             ipaddress.ip_network(peer, strict=False)
         except ValueError:
             need(False, "[association] allowed_peers", f"{peer!r} is not an IP address or CIDR network")
+    need(0 <= p.spool.duplicate_window_s <= 86400, "[spool] duplicate_window_s", "must be 0..86400 seconds")
     need(0 < p.events.reply_timeout_s <= 60, "[events] reply_timeout_s", "must be more than 0 and at most 60")
 
 

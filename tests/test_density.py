@@ -170,9 +170,12 @@ def test_12_bit_p_values():
 
 
 def test_paper_is_reflective_l0_150_and_no_ambient_term():
-    film = frozen_film(bar_image(LEVELS), session={"MediumType": "PAPER"}, image={"MagnificationType": "REPLICATE"})
+    """Paper has its own density range (default profile: 0.10-2.10 OD), used for its defaults."""
+    film = frozen_film(bar_image(LEVELS), session={"MediumType": "PAPER"}, film_box={"EmptyImageDensity": "100"},
+                       image={"MagnificationType": "REPLICATE"})
     assert (film.illumination, film.reflected_ambient_light) == (150, 0)
-    expected = [expected_density(p, 8, 0.15, 3.20, 150, 0) for p in LEVELS]
+    assert (film.min_density, film.max_density, film.base_density) == (0.10, 2.10, 0.10)
+    expected = [expected_density(p, 8, 0.10, 2.10, 150, 0) for p in LEVELS]
     assert np.max(np.abs(np.array(bar_densities(film, len(LEVELS))) - expected)) < TOLERANCE_OD
 
 

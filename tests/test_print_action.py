@@ -42,7 +42,8 @@ def test_film_session_outcomes_c600_b602_and_success(printer):
         assert status_of(scu.print_film_session(fs_uid)) == 0xB602
         film_with_image(scu, fs_uid)
         film_with_image(scu, fs_uid, r"STANDARD\1,2")
-        assert status_of(scu.print_film_session(fs_uid)) == 0
+        result = scu.print_film_session(fs_uid)  # the empty one is left out and named (as dcmprscp does)
+        assert status_of(result) == 0xB602 and comment_of(result).startswith("film box 1 of 3 empty")
     folder, job = printer.job() if printer.wait_jobs(1) else None
     assert job["source"] == "FILM_SESSION" and len(job["films"]) == 2  # the empty film is not printed
     assert job["collated"] is True and job["delivery_order"] == [1, 2, 1, 2]

@@ -124,7 +124,8 @@ def test_the_print_job_is_referenced_in_the_reply_and_its_events_follow_the_resp
         assert pending.PrinterName == "PRINTSCP" and pending.PrintPriority == "MED" and pending.CreationDate
         wait_for(lambda: "DONE" in client.job_events(), 20, what="the Done event")
         assert client.job_events() == ["PENDING", "PRINTING", "DONE"]
-        assert get_job(client.scu, uid).ExecutionStatus == "DONE"
+        # the Done event confirmed, the instance is gone (PS3.4 H.4.5.1); job.json keeps the history
+        assert status_of(client.scu.assoc.send_n_get([], PRINT_JOB, uid)[0]) == 0x0112
         # every event came after the N-ACTION response, on an association that is still fine
         order = [name for _, name, _ in client.log]
         assert order.index("N_ACTION_RSP") < order.index("N_EVENT_REPORT_RQ")
@@ -161,7 +162,7 @@ def test_events_while_the_scu_keeps_sending_requests_cost_nothing(slow_printer, 
         assert client.job_events() == ["PENDING", "PRINTING", "DONE"]
         assert len(statuses) > 20 and set(statuses) == {0}
         assert "request held while waiting for the reply" in caplog.text  # the race did happen
-        assert get_job(client.scu, uid).ExecutionStatus == "DONE"
+        assert status_of(client.scu.assoc.send_n_get([], PRINT_JOB, uid)[0]) == 0x0112  # Done confirmed: deleted
         assert client.assoc.is_established
     finally:
         client.close()
@@ -212,7 +213,8 @@ def test_a_printer_status_change_reaches_every_associated_scu(printer):
 
 
 def test_printing_while_the_printer_has_failed(start_printer):
-    p = start_printer(profile_with(print_job={"supported": True}))
+    p = start_printer(profile_with(print_job={"supported": True, "keep_finished": True},
+                                   spool={"while_failed": "fail"}))
     p.server.printer.set_status("FAILURE", "COVER OPEN")
     client = EventSCU(p.port)
     try:
@@ -239,7 +241,8 @@ def test_a_printer_that_refuses_to_print_while_failed(start_printer):
         client.close()
 
 
-def test_a_print_job_can_be_asked_after_its_association_ended(printer):
+def test_a_print_job_can_be_asked_after_its_association_ended(start_printer):
+    printer = start_printer(profile_with(print_job={"keep_finished": True}))  # for SCUs that poll
     client = EventSCU(printer.port)
     try:
         uid = job_uid(print_one(client.scu)[0])
@@ -252,3 +255,14 @@ def test_a_print_job_can_be_asked_after_its_association_ended(printer):
         assert status_of(status) == 0x0112
     finally:
         later.close()
+
+
+def test_keep_finished_answers_n_get_after_the_done_event(start_printer):
+    p = start_printer(profile_with(print_job={"keep_finished": True}))
+    client = EventSCU(p.port)
+    try:
+        uid = job_uid(print_one(client.scu)[0])
+        wait_for(lambda: "DONE" in client.job_events(), 20, what="the Done event")
+        assert get_job(client.scu, uid).ExecutionStatus == "DONE"
+    finally:
+        client.close()

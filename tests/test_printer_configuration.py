@@ -124,7 +124,8 @@ def test_media_installed_are_every_medium_and_film_size_with_the_default_first(p
     assert sorted(int(m.ItemNumber) for m in media) == list(range(1, len(mediums) * len(sizes) + 1))
     first = next(m for m in media if int(m.ItemNumber) == 1)
     assert (first.MediumType, first.FilmSizeID) == ("BLUE FILM", "14INX17IN")
-    assert {(m.MinDensity, m.MaxDensity) for m in media} == {(15, 320)}
+    assert {(m.MediumType, m.MinDensity, m.MaxDensity) for m in media} == {  # each medium its own range
+        (medium, 10, 210) if medium == "PAPER" else (medium, 15, 320) for medium in mediums}
     assert len(item.OtherMediaAvailableSequence) == 0
 
 
@@ -214,7 +215,8 @@ def test_a_different_printer_gives_a_different_answer(start_printer):
     media = sorted(item.MediaInstalledSequence, key=lambda m: int(m.ItemNumber))
     assert [(m.MediumType, m.FilmSizeID) for m in media] == [
         ("PAPER", "A4"), ("PAPER", "8INX10IN"), ("CLEAR FILM", "A4"), ("CLEAR FILM", "8INX10IN")]
-    assert {(m.MinDensity, m.MaxDensity) for m in media} == {(20, 250)}
+    assert {(m.MediumType, m.MinDensity, m.MaxDensity) for m in media} == {
+        ("PAPER", 10, 210), ("CLEAR FILM", 20, 250)}
     listed = formats_of(item)
     names = ["STANDARD\\1,1", "STANDARD\\2,2", "STANDARD\\3,3", "CUSTOM\\2"]
     assert set(listed) == set(itertools.product(names, ["PORTRAIT", "LANDSCAPE"], ["STANDARD"]))

@@ -38,7 +38,7 @@ class AnnotationBox:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"Annotation Position {position} does not match this annotation box, "
                              f"which is position {self.annotation_position}")
-        if attr.has(ds, "TextString"):
+        if "TextString" in ds:  # zero length erases: not "absent" as attr.has would take it
             text = attr.text(ds, "TextString", max_length=TEXT_MAX)
             if any(ord(c) < 32 and c != "\x1b" for c in text):
                 raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,

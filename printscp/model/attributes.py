@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pydicom import Dataset
+from pydicom.charset import convert_encodings, python_encoding
 from pydicom.datadict import dictionary_description, keyword_for_tag, tag_for_keyword
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
@@ -52,8 +53,45 @@ def refuse_unknown(unknown: list[int], what: str) -> None:
         raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{names}{more}: not supported in {what}")
 
 
+def character_set(ds: Dataset | None) -> tuple[str, ...] | None:
+    """The data set's own Specific Character Set (0008,0005), checked; None when it has none.
+
+    An unknown term is 0x0106: pydicom would fall back to ASCII with a warning, and the
+    film would print text the modality never sent.
+    """
+    if ds is None or "SpecificCharacterSet" not in ds:
+        return None
+    value = raw(ds, "SpecificCharacterSet")
+    terms = tuple(str(v).strip() for v in (value if isinstance(value, (list, MultiValue)) else [value or ""]))
+    unknown = [t for t in terms if t and t not in python_encoding]
+    if unknown:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"{describe('SpecificCharacterSet')} {unknown[0]!r} is not a character set of PS3.3 C.12.1.1.2")
+    return terms
+
+
+def decode_with(ds: Dataset | None, terms: tuple[str, ...] | None) -> None:
+    """Text in `ds` is decoded with the Film Session's character set (PS3.4 H.4.2.2.1.3) unless
+    `ds` names its own: N-SET and N-CREATE of a film or annotation box usually carry none."""
+    if ds is None or not terms or "SpecificCharacterSet" in ds:
+        return
+    implicit, little = ds.original_encoding
+    ds.set_original_encoding(implicit, little, convert_encodings(list(terms)))
+
+
 def has(ds: Dataset | None, keyword: str) -> bool:
-    return ds is not None and keyword in ds
+    """Present with a value. A zero-length Type 2/3 value means "the printer's default" (GE Signa
+    sends an empty Film Size ID and Memory Allocation), so it counts as absent; an empty
+    sequence is a value (it clears an image box), and `required` tells empty from absent."""
+    if ds is None or keyword not in ds:
+        return False
+    if keyword.endswith("Sequence"):
+        return True
+    try:
+        value = ds[keyword].value
+    except Exception:
+        return True  # present but undecodable: the reader reports it by name
+    return not (value is None or value == "" or value == b"" or (isinstance(value, (list, MultiValue)) and len(value) == 0))
 
 
 def raw(ds: Dataset, keyword: str):
@@ -66,7 +104,7 @@ def raw(ds: Dataset, keyword: str):
 
 def required(ds: Dataset | None, keyword: str, what: str):
     """A mandatory attribute: 0x0120 when absent, 0x0121 when present without a value."""
-    if not has(ds, keyword):
+    if ds is None or keyword not in ds:
         raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {describe(keyword)}")
     value = raw(ds, keyword)
     if value is None or value == "" or (isinstance(value, (list, MultiValue)) and len(value) == 0 and keyword[-8:] != "Sequence"):

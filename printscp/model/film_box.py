@@ -49,6 +49,8 @@ class FilmBox:
     annotation_boxes: list[AnnotationBox] = field(default_factory=list)
     printed: bool = False
     presentation_lut: PresentationLut | None = None  # applies to image boxes without their own
+    # Attributes the SCU set; the other viewing and density values follow the medium at print time.
+    explicit: set = field(default_factory=set)
 
     @classmethod
     def create(cls, uid: str, ds: Dataset | None, *, film_session_uid: str, image_box_class: str,
@@ -92,16 +94,14 @@ class FilmBox:
             "FilmOrientation": "PORTRAIT",
             "FilmSizeID": fb.film_sizes[0],
             "MagnificationType": fb.magnification_types[0],
-            "MaxDensity": fb.max_density if fb.default_max_density is None else fb.default_max_density,
-            "MinDensity": fb.min_density if fb.default_min_density is None else fb.default_min_density,
             "ConfigurationInformation": "",
             "BorderDensity": fb.border_density,
             "EmptyImageDensity": fb.empty_image_density,
             # PS3.4 H.4.2.2.1: paper is seen by reflected room light, L = L0 * 10^-D (PS3.14 7.3)
-            "Illumination": fb.paper_illumination if is_reflective(medium_type) else fb.illumination,
-            "ReflectedAmbientLight": 0 if is_reflective(medium_type) else fb.reflected_ambient_light,
+            **profile.medium_defaults(medium_type),
             "RequestedResolutionID": profile.default_resolution,
         }
+        explicit: set = set()
         if fb.smoothing_types:
             values["SmoothingType"] = next(iter(fb.smoothing_types))
         if fb.trim:
@@ -117,10 +117,13 @@ class FilmBox:
         _refuse_session_level(ds, profile)
         if profile.presentation_lut.in_film_session and session is not None:
             values.update(session.session_presentation())
+            explicit.update(session.session_presentation())
         offers_annotation = annotation_negotiated and bool(profile.layout_data.annotations)
         annotation_format = _annotation_format(values, profile) if offers_annotation else None
         warnings: list[tuple[Status, str]] = []
-        values.update(_presentation(ds, profile, image_box_class, warnings))
+        chosen = _presentation(ds, profile, image_box_class, warnings, medium_type)
+        explicit.update(chosen)
+        values.update(chosen)
         presentation.check_density_order(values)
         # No image box holds an image yet, so there is no bit depth to match the LUT against.
         lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
@@ -139,9 +142,12 @@ class FilmBox:
                              f"on {values['FilmSizeID']} film")
 
         film_box = cls(uid, image_box_class, display_format, values, presentation_lut=lut,
-                       annotation_format=annotation_format)
+                       annotation_format=annotation_format, explicit=explicit)
         dpi = fb.resolutions[values["RequestedResolutionID"]]
-        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, rect.pixel_size(dpi), dpi)
+        whole_film = layout.Rect(0, 0, film_w, film_h).pixel_size(dpi) \
+            if display_format.kind == "STANDARD" and display_format.counts == (1, 1) else None
+        film_box.image_boxes = [ImageBox(new_uid(), image_box_class, position, rect.pixel_size(dpi), dpi,
+                                         film_size_px=whole_film)
                                 for position, rect in enumerate(rects, start=1)]
         if annotation_format is not None:
             film_box.annotation_boxes = [AnnotationBox(new_uid(), position)
@@ -154,14 +160,14 @@ class FilmBox:
         return sum(ib.stored_bytes for ib in self.image_boxes)
 
     def n_set(self, ds: Dataset | None, profile: Profile,
-              luts: Mapping[str, PresentationLut] | None = None) -> list[tuple[Status, str]]:
+              luts: Mapping[str, PresentationLut] | None = None, medium: str | None = None) -> list[tuple[Status, str]]:
         what = "Basic Film Box N-SET"
         if ds is None or len(ds) == 0:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs a data set with the attributes to change")
         attr.refuse_unknown(attr.check_known(ds, SETTABLE, what), what)
         _refuse_session_level(ds, profile)
         warnings: list[tuple[Status, str]] = []
-        changes = _presentation(ds, profile, self.image_box_class, warnings)
+        changes = _presentation(ds, profile, self.image_box_class, warnings, medium)
         merged = {**self.values, **changes}
         presentation.check_density_order(merged)
         lut = self.presentation_lut
@@ -171,6 +177,7 @@ class FilmBox:
                 if ib.pixels is not None and not ib.is_color and ib.presentation_lut is None:
                     presentation_lut.check_bit_depth(lut, ib.bits_stored, profile.presentation_lut.bit_depth_match_required)
         self.values = merged
+        self.explicit.update(changes)
         self.presentation_lut = lut
         return warnings
 
@@ -208,19 +215,41 @@ class FilmBox:
             if ib.pixels is None:
                 continue
             plan = ib.current_fit(self.values, profile)
-            judged = judge_fit(plan, ib.settings, profile, ib.box_size)
+            judged = judge_fit(plan, ib.settings, profile, ib.box_for(ib.pixels.shape))
             if judged and plan.outcome != ib.reported_fit:
                 problems.append((judged[0], f"position {ib.image_box_position}: {judged[1]}"))
         return problems
 
+    def at_print_time(self, profile: Profile, medium_type: str) -> tuple[dict, list[tuple[str, int, int]]]:
+        """The values printed with the medium in force now: defaults the SCU did not override
+        follow the medium, densities it set are brought into the medium's range."""
+        v = dict(self.values)
+        v.update({k: d for k, d in profile.medium_defaults(medium_type).items() if k not in self.explicit})
+        return v, presentation.clamp_to_medium(v, profile, medium_type)
+
+    def density_problems(self, profile: Profile, medium_type: str) -> list[tuple[Status, str]]:
+        """B605 at N-ACTION: a density set for another medium that this one cannot print."""
+        _, changed = self.at_print_time(profile, medium_type)
+        for ib in self.image_boxes:
+            if ib.pixels is not None:
+                changed += presentation.clamp_to_medium(
+                    {k: ib.settings[k] for k in ("MinDensity", "MaxDensity") if k in ib.settings}, profile, medium_type)
+        low, high = profile.density_range(medium_type)
+        return [(Status.DENSITY_OUT_OF_RANGE, presentation.out_of_range(k, asked, used, low, high, medium_type))
+                for k, asked, used in changed]
+
     def freeze(self, profile: Profile, medium_type: str = "") -> Film:
         """The immutable copy N-ACTION hands to the spool."""
-        v = self.values
+        v, _ = self.at_print_time(profile, medium_type)
         fb = profile.film_box
         width, height = profile.film_size_mm(v["FilmSizeID"], v["FilmOrientation"])
         rects = layout.box_rects(self.display_format, width, height, fb.margin_mm, fb.spacing_mm)
-        printer_range = (fb.min_density / 100, fb.max_density / 100)
-        images = tuple(self._freeze_image(ib, profile) for ib in self.image_boxes)
+        if len(self.image_boxes) == 1 and (ib := self.image_boxes[0]).pixels is not None \
+                and ib.is_precomposed(ib.pixels.shape):
+            rects = [layout.Rect(0, 0, width, height)]  # a pre-composed film: edge to edge
+        low, high = profile.density_range(medium_type)
+        printer_range = (low / 100, high / 100)
+        images = tuple(self._freeze_image(ib, profile, v, medium_type) for ib in self.image_boxes)
         border = _density(v["BorderDensity"], printer_range)
         empty = _density(v["EmptyImageDensity"], printer_range)
         return Film(
@@ -253,10 +282,11 @@ class FilmBox:
             for ab, spec in zip(self.annotation_boxes, self.annotation_format.boxes)
         )
 
-    def _freeze_image(self, ib: ImageBox, profile: Profile) -> ImageContent | None:
+    def _freeze_image(self, ib: ImageBox, profile: Profile, v: dict, medium_type: str) -> ImageContent | None:
         if ib.pixels is None:
             return None
-        s, v = ib.settings, self.values
+        s = dict(ib.settings)
+        presentation.clamp_to_medium(s, profile, medium_type)
         # A Presentation LUT maps grayscale input to P-values (C.11.4); colour images ignore it.
         lut = None if ib.is_color else ib.presentation_lut or self.presentation_lut
         lut_record = {"PresentationLUT": {**lut.summary(), "referenced_by": "IMAGE_BOX" if ib.presentation_lut
@@ -279,13 +309,14 @@ class FilmBox:
         )
 
 
-def _presentation(ds: Dataset, profile: Profile, image_box_class: str, warnings: list) -> dict:
+def _presentation(ds: Dataset, profile: Profile, image_box_class: str, warnings: list,
+                  medium: str | None = None) -> dict:
     """The attributes a film box shares between N-CREATE and N-SET."""
     fb = profile.film_box
-    out = presentation.common(ds, profile, warnings)
+    out = presentation.common(ds, profile, warnings, medium)
     for keyword in ("BorderDensity", "EmptyImageDensity"):
         if attr.has(ds, keyword):
-            out[keyword] = _density_term_in_range(ds, keyword, profile, warnings)
+            out[keyword] = _density_term_in_range(ds, keyword, profile, warnings, medium)
     if attr.has(ds, "Trim"):
         presentation.require_support(fb.trim, "Trim")
         out["Trim"] = attr.enumerated(ds, "Trim", ("YES", "NO"))
@@ -312,13 +343,15 @@ def _refuse_session_level(ds: Dataset, profile: Profile) -> None:
 def inherit_session_presentation(film_box: FilmBox, session: FilmSession) -> None:
     """A session N-SET of Illumination, Reflected Ambient Light or the LUT reaches its film boxes."""
     film_box.values.update(session.session_presentation())
+    film_box.explicit.update(session.session_presentation())
     film_box.presentation_lut = session.presentation_lut
 
 
-def _density_term_in_range(ds: Dataset, keyword: str, profile: Profile, warnings: list) -> str:
+def _density_term_in_range(ds: Dataset, keyword: str, profile: Profile, warnings: list,
+                           medium: str | None = None) -> str:
     value = attr.density_term(ds, keyword)
     if value.isdigit():
-        low, high = profile.film_box.min_density, profile.film_box.max_density
+        low, high = profile.density_range(medium)
         clamped = min(max(int(value), low), high)
         if clamped != int(value):
             warnings.append((Status.ATTRIBUTE_VALUE_OUT_OF_RANGE,
@@ -346,12 +379,13 @@ def _contrasting(background: float, printer_range: tuple[float, float]) -> float
 
 
 def _density(term: str, printer_range: tuple[float, float]) -> float:
-    """BLACK is the printer's maximum density, WHITE its minimum (the film base)."""
+    """BLACK is the medium's maximum density, WHITE its minimum (the film base); a number set
+    for another medium is brought into this one's range."""
     if term == "BLACK":
         return printer_range[1]
     if term == "WHITE":
         return printer_range[0]
-    return int(term) / 100
+    return min(max(int(term) / 100, printer_range[0]), printer_range[1])
 
 
 def _icc_profile(ds: Dataset) -> bytes:

@@ -62,6 +62,8 @@ class FilmSession:
         """
         if ds is None:
             return []
+        terms = attr.character_set(ds)
+        attr.decode_with(ds, self.character_set)
         session_level = profile.presentation_lut.in_film_session
         allowed = ATTRIBUTES | set(SESSION_PRESENTATION) if session_level else ATTRIBUTES
         attr.refuse_unknown(attr.check_known(ds, allowed, what), what)
@@ -102,9 +104,17 @@ class FilmSession:
             lut = presentation_lut.reference(ds, luts)
         if "MemoryAllocation" in changes:
             self.memory.reserve(changes["MemoryAllocation"])  # last: the only step left that may fail
+        if terms is not None:
+            changes["SpecificCharacterSet"] = list(terms) if len(terms) > 1 else terms[0]
         self.values.update(changes)
         self.presentation_lut = lut
         return warnings
+
+    @property
+    def character_set(self) -> tuple[str, ...] | None:
+        """Specific Character Set of the session, which its film and annotation boxes use too."""
+        value = self.values.get("SpecificCharacterSet")
+        return None if value is None else tuple(value) if isinstance(value, list) else (value,)
 
     def session_presentation(self) -> dict:
         """What film boxes inherit on a printer that keeps presentation on the session."""

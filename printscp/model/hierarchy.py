@@ -20,6 +20,7 @@ from pydicom import Dataset
 from pydicom.uid import generate_uid
 
 from printscp import uids
+from printscp.model import attributes as attr
 from printscp.model import presentation_lut, printer_configuration
 from printscp.model.annotation_box import AnnotationBox
 from printscp.model.attributes import is_valid_uid
@@ -313,13 +314,15 @@ class Hierarchy:
                              "the last film box has not been printed and this printer cannot print at film-session "
                              f"level; N-ACTION or N-DELETE it before creating another: {last.sop_instance_uid}")
         image_box_class = self._image_box_class(meta)
+        attr.decode_with(ds, fs.character_set)
         film_box, warnings = FilmBox.create(uid, ds, film_session_uid=fs.sop_instance_uid,
                                             image_box_class=image_box_class, profile=self.profile,
                                             new_uid=self.new_uid, medium_type=fs.values["MediumType"],
                                             luts=self._luts(), annotation_negotiated=self.annotation_negotiated,
                                             session=fs)
         fs.film_boxes.append(film_box)
-        return self._outcome(warnings, dataset=film_box.attributes(fs.sop_instance_uid), affected_instance_uid=uid)
+        return self._outcome(warnings, dataset=_in_session_charset(film_box.attributes(fs.sop_instance_uid), fs),
+                             affected_instance_uid=uid)
 
     def _image_box_class(self, meta: str) -> str:
         """The Meta SOP Class decides; on a (non-standard) Film Box context of its own, the
@@ -341,15 +344,19 @@ class Hierarchy:
             return response
         if isinstance(target, FilmBox):
             self._require_last(target, "N-SET")
-            return self._outcome(target.n_set(ds, self.profile, self._luts()))
+            attr.decode_with(ds, self.film_session.character_set)
+            return self._outcome(target.n_set(ds, self.profile, self._luts(),
+                                              medium=self.film_session.values["MediumType"]))
         if isinstance(target, AnnotationBox):
             owner = next(fb for fb in self.film_session.film_boxes if fb.annotation_box(instance_uid) is target)
             self._require_last(owner, "Annotation Box N-SET")
+            attr.decode_with(ds, self.film_session.character_set)
             return self._outcome(target.n_set(ds))
         owner = next(fb for fb in self.film_session.film_boxes if fb.image_box(instance_uid) is target)
         self._require_last(owner, "Image Box N-SET")
         return self._outcome(target.n_set(ds, self.profile, owner.values, self._luts(), owner.presentation_lut,
-                                          memory=self.film_session.memory))
+                                          memory=self.film_session.memory,
+                                          medium=self.film_session.values["MediumType"]))
 
     # ---- N-GET ------------------------------------------------------------------------------
 
@@ -384,7 +391,8 @@ class Hierarchy:
             if target.is_empty:
                 return Response(Status.FILM_BOX_EMPTY_PAGE,
                                 "the film box has no image in any image box; nothing was printed")
-            outcome = self._outcome(target.fit_problems(self.profile))
+            medium = self.film_session.values["MediumType"]
+            outcome = self._outcome(target.fit_problems(self.profile) + target.density_problems(self.profile, medium))
             return self._print("FILM_BOX", [target], outcome, Status.PRINT_QUEUE_FULL_FILM_BOX, message_id, fail_info)
 
         session_printing = self.profile.film_session.film_session_printing
@@ -397,7 +405,17 @@ class Hierarchy:
         if not films:
             return Response(Status.FILM_SESSION_EMPTY_PAGE,
                             "no film box of the session has an image; nothing was printed")
-        warnings = [w for fb in films for w in fb.fit_problems(self.profile)]
+        limit = self.profile.printer_configuration.max_collated_films
+        if session_printing == "collated" and len(films) > limit:
+            raise PrintError(Status.RESOURCE_LIMITATION,
+                             f"{len(films)} films > Maximum Collated Films {limit}; print fewer per session")
+        medium = target.values["MediumType"]
+        warnings = [w for fb in films for w in fb.fit_problems(self.profile) + fb.density_problems(self.profile, medium)]
+        empty = [n for n, fb in enumerate(target.film_boxes, start=1) if fb.is_empty]
+        if empty:  # printed without them, as DCMTK's dcmprscp does; the UIDs go to the log and job.json
+            warnings.insert(0, (Status.FILM_SESSION_EMPTY_PAGE,
+                                f"film box {', '.join(map(str, empty))} of {len(target.film_boxes)} empty, not printed: "
+                                + ", ".join(target.film_boxes[n - 1].sop_instance_uid for n in empty)))
         if session_printing == "uncollated":
             warnings.insert(0, (Status.FILM_SESSION_PRINTING_NOT_SUPPORTED,
                                 "films printed, but without collation: copies of each film come out together"))
@@ -467,6 +485,13 @@ class Hierarchy:
             film_box = self.film_session.film_boxes.pop()
             self.film_session.memory.release(film_box.stored_bytes)
         return Response()
+
+
+def _in_session_charset(ds: Dataset, fs: FilmSession) -> Dataset:
+    """A response with the session's text carries its character set, so it is encoded in it."""
+    if fs.character_set and ds is not None:
+        ds.SpecificCharacterSet = fs.values["SpecificCharacterSet"]
+    return ds
 
 
 def _select(full: Dataset, known: dict[int, str], tags: list[int], what: str) -> Response:

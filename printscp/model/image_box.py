@@ -37,6 +37,9 @@ _PIXEL_MODULE = (
 _ITEM_ALLOWED = set(_PIXEL_MODULE) | {"PixelAspectRatio", "PlanarConfiguration"}
 
 
+PRECOMPOSED_MIN = 0.97  # of the film's printer pixels per side: "as large as the film"
+
+
 @dataclass
 class ImageBox:
     sop_instance_uid: str
@@ -52,6 +55,21 @@ class ImageBox:
     image_attributes: dict = field(default_factory=dict)  # pixel module summary for job.json
     reported_fit: str | None = None  # the fit outcome already answered at N-SET
     presentation_lut: PresentationLut | None = None  # overrides the film box's (PS3.4 H.4.9.2.1.3)
+    film_size_px: tuple[int, int] | None = None  # the whole film, for the one box of STANDARD\1,1
+
+    def is_precomposed(self, shape: tuple[int, ...]) -> bool:
+        """A modality that lays out the film itself (Agfa NX) sends one STANDARD\1,1 image as
+        large as the film at print resolution; a real imager prints it edge to edge, not shrunk
+        into the margins with a decimation warning."""
+        if self.film_size_px is None:
+            return False
+        (rows, cols), (film_w, film_h) = shape[:2], self.film_size_px
+        return PRECOMPOSED_MIN * film_w <= cols <= film_w and PRECOMPOSED_MIN * film_h <= rows <= film_h \
+            and (cols > self.box_size[0] or rows > self.box_size[1])
+
+    def box_for(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        """Printer pixels an image of this shape is fitted into: the box, or the film if pre-composed."""
+        return self.film_size_px if self.is_precomposed(shape) else self.box_size
 
     @property
     def is_color(self) -> bool:
@@ -69,7 +87,7 @@ class ImageBox:
     def n_set(self, ds: Dataset | None, profile: Profile, film_values: dict,
               luts: Mapping[str, PresentationLut] | None = None,
               film_lut: PresentationLut | None = None,
-              memory: SessionMemory | None = None) -> list[tuple[Status, str]]:
+              memory: SessionMemory | None = None, medium: str | None = None) -> list[tuple[Status, str]]:
         """Validate everything first, then apply, so a refused N-SET changes nothing.
 
         Like the other presentation settings, the LUT reference is replaced by every N-SET
@@ -92,7 +110,7 @@ class ImageBox:
                 f"Image Box Position {position} does not match this image box, which is position {self.image_box_position}",
             )
         warnings: list[tuple[Status, str]] = []
-        settings = self._presentation(ds, profile, warnings)
+        settings = self._presentation(ds, profile, warnings, medium)
         image = self._image(ds, profile, warnings)
         lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
         reported = None
@@ -102,7 +120,7 @@ class ImageBox:
                 presentation_lut.check_bit_depth(lut or film_lut, bits_stored,
                                                  profile.presentation_lut.bit_depth_match_required)
             plan = self.plan_fit(pixels.shape[:2], aspect, settings, film_values, profile)
-            judged = judge_fit(plan, settings, profile, self.box_size)
+            judged = judge_fit(plan, settings, profile, self.box_for(pixels.shape))
             if judged:
                 warnings.append(judged)
                 reported = plan.outcome
@@ -123,7 +141,7 @@ class ImageBox:
     def plan_fit(self, shape: tuple[int, int], aspect: tuple[int, int], settings: dict, film_values: dict,
                  profile: Profile) -> fit.FitPlan:
         rows, cols = shape
-        return fit.plan(rows, cols, aspect, *self.box_size, self.dpi,
+        return fit.plan(rows, cols, aspect, *self.box_for(shape), self.dpi,
                         settings.get("MagnificationType", film_values["MagnificationType"]),
                         settings.get("RequestedImageSize"),
                         settings.get("RequestedDecimateCropBehavior", profile.image_box.decimate_crop_default))
@@ -131,9 +149,9 @@ class ImageBox:
     def current_fit(self, film_values: dict, profile: Profile) -> fit.FitPlan:
         return self.plan_fit(self.pixels.shape[:2], self.pixel_aspect_ratio, self.settings, film_values, profile)
 
-    def _presentation(self, ds: Dataset, profile: Profile, warnings: list) -> dict:
+    def _presentation(self, ds: Dataset, profile: Profile, warnings: list, medium: str | None = None) -> dict:
         ib = profile.image_box
-        out = presentation.common(ds, profile, warnings)
+        out = presentation.common(ds, profile, warnings, medium)
         if attr.has(ds, "Polarity"):
             out["Polarity"] = attr.enumerated(ds, "Polarity", ("NORMAL", "REVERSE"))
         if attr.has(ds, "RequestedImageSize"):

@@ -12,7 +12,7 @@ from printscp.profile import Profile
 from printscp.status import PrintError, Status
 
 
-def common(ds: Dataset, profile: Profile, warnings: list) -> dict:
+def common(ds: Dataset, profile: Profile, warnings: list, medium: str | None = None) -> dict:
     """Magnification, smoothing, configuration, densities (PLUT references: presentation_lut.reference)."""
     fb = profile.film_box
     out: dict = {}
@@ -28,7 +28,7 @@ def common(ds: Dataset, profile: Profile, warnings: list) -> dict:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"{attr.describe('ConfigurationInformation')} {value!r} is not one of {', '.join(allowed)}")
         out["ConfigurationInformation"] = value
-    out.update(densities(ds, profile, warnings))
+    out.update(densities(ds, profile, warnings, medium))
     return out
 
 
@@ -37,21 +37,41 @@ def require_support(supported: bool, keyword: str) -> None:
         raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"this printer does not support {attr.describe(keyword)}")
 
 
-def densities(ds: Dataset, profile: Profile, warnings: list) -> dict:
-    """Min/Max Density (hundredths of OD), clamped to the printer's range with B605 (C.13.3)."""
-    low, high = profile.film_box.min_density, profile.film_box.max_density
+def densities(ds: Dataset, profile: Profile, warnings: list, medium: str | None = None) -> dict:
+    """Min/Max Density (hundredths of OD), clamped to the range of the medium in force with B605 (C.13.3)."""
+    low, high = profile.density_range(medium)
     out = {}
     for keyword in ("MinDensity", "MaxDensity"):
         if attr.has(ds, keyword):
             value = attr.integer(ds, keyword, minimum=0)
             clamped = min(max(value, low), high)
             if clamped != value:
-                warnings.append((Status.DENSITY_OUT_OF_RANGE,
-                                 f"{attr.describe(keyword)} {value} is outside the printer's range {low}..{high}; "
-                                 f"printing with {clamped}"))
+                warnings.append((Status.DENSITY_OUT_OF_RANGE, out_of_range(keyword, value, clamped, low, high, medium)))
             out[keyword] = clamped
     check_density_order(out)
     return out
+
+
+def out_of_range(keyword: str, asked: int, used: int, low: int, high: int, medium: str | None) -> str:
+    """Short enough for an Error Comment (LO, 64 characters)."""
+    where = f"{medium} range" if medium else "range"
+    return f"{attr.describe(keyword)} {asked}: {where} is {low}..{high}; using {used}"
+
+
+def clamp_to_medium(values: dict, profile: Profile, medium: str | None) -> list[tuple[str, int, int]]:
+    """At print time: Min/Max Density set for another medium, brought into this one's range.
+    Returns (keyword, asked, used) for each value changed (B605 at N-ACTION)."""
+    low, high = profile.density_range(medium)
+    changed = []
+    for keyword in ("MinDensity", "MaxDensity"):
+        if keyword in values:
+            used = min(max(values[keyword], low), high)
+            if used != values[keyword]:
+                changed.append((keyword, values[keyword], used))
+                values[keyword] = used
+    if values.get("MinDensity", low) >= values.get("MaxDensity", high):
+        values["MinDensity"] = low
+    return changed
 
 
 def check_density_order(values: dict) -> None:

@@ -52,7 +52,7 @@ def create(uid: str, ds: Dataset | None) -> PresentationLut:
     """Validate a Presentation LUT N-CREATE (Table H.4-23) into an immutable LUT."""
     what = "Presentation LUT N-CREATE"
     attr.refuse_unknown(attr.check_known(ds, _CREATABLE, what), what)
-    has_shape, has_table = attr.has(ds, "PresentationLUTShape"), attr.has(ds, "PresentationLUTSequence")
+    has_shape, has_table = ds is not None and "PresentationLUTShape" in ds, attr.has(ds, "PresentationLUTSequence")
     if has_shape and has_table:
         # Each is "not allowed" when the other is present: a value conflict, not a missing one.
         raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,

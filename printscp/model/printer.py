@@ -97,6 +97,12 @@ class Printer:
             while len(self._jobs) > KEEP_JOBS:
                 self._jobs.popitem(last=False)
 
+    def drop_job(self, uid: str) -> None:
+        """The SCU has been told the job's end: the instance goes (PS3.4 H.4.5.2.1.2)."""
+        with self._lock:
+            self._jobs.pop(uid, None)
+        log.info("print job %s deleted: its final event was confirmed", uid)
+
     def job(self, uid: str) -> PrintJob | None:
         with self._lock:
             return self._jobs.get(uid)

@@ -63,9 +63,9 @@ def _item(p: Profile, meta: str) -> Dataset:
 
 
 def max_memory_allocation(p: Profile) -> int:
-    """KB a Film Session may allocate: 0 when Memory Allocation is unsupported (C.13.13);
-    a printer that supports it accepts any amount, which IS can only say as its maximum."""
-    return IS_MAX if p.film_session.memory_allocation else 0
+    """KB a Film Session may allocate (C.13.13): the limit the printer enforces
+    (max_memory_allocation_kb, more is 0x0106), 0 when Memory Allocation is unsupported."""
+    return min(p.film_session.max_memory_allocation_kb, IS_MAX) if p.film_session.memory_allocation else 0
 
 
 def media_installed(p: Profile) -> list[Dataset]:
@@ -78,8 +78,7 @@ def media_installed(p: Profile) -> list[Dataset]:
             item.ItemNumber = len(items) + 1
             item.MediumType = medium
             item.FilmSizeID = size
-            item.MinDensity = fb.min_density
-            item.MaxDensity = fb.max_density
+            item.MinDensity, item.MaxDensity = p.density_range(medium)
             items.append(item)
     return items
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from printscp.layout import MM_PER_INCH, Rect
 from printscp.model.print_request import Film
+from printscp.render import fonts
 from printscp.render.density import display_of_density
-
-_ANCHORS = {"left": "lm", "center": "mm", "right": "rm"}
 
 
 @dataclass(frozen=True)
@@ -59,13 +58,23 @@ def burn(image: Image.Image, film: Film) -> Image.Image:
 
 
 def text_mask(label: Label, width: int, height: int, dpi: int) -> np.ndarray:
-    """Boolean (height, width) mask of the label's glyphs, aligned and vertically centred."""
+    """Boolean (height, width) mask of the label's glyphs, aligned and vertically centred.
+
+    Each run of characters is set in the first font that has their glyphs (fonts.py), all
+    on one baseline: that of the primary font, centred in the box."""
     size = max(1, round(label.font_mm * dpi / MM_PER_INCH))
-    font = ImageFont.load_default(size=size)
-    length = font.getlength(label.text)
+    pieces = fonts.runs(label.text)
+    length = sum(fonts.pillow_font(i, size).getlength(t) for i, t in pieces)
     if length > width:
-        font = ImageFont.load_default(size=max(1, int(size * width / length)))
-    x = {"left": 0, "center": width / 2, "right": width}[label.align]
+        size = max(1, int(size * width / length))
+        length = sum(fonts.pillow_font(i, size).getlength(t) for i, t in pieces)
+    ascent, descent = fonts.pillow_font(0, size).getmetrics()
+    baseline = height / 2 + (ascent - descent) / 2
+    x = {"left": 0, "center": (width - length) / 2, "right": width - length}[label.align]
     image = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(image).text((x, height / 2), label.text, fill=255, font=font, anchor=_ANCHORS[label.align])
+    draw = ImageDraw.Draw(image)
+    for index, piece in pieces:
+        font = fonts.pillow_font(index, size)
+        draw.text((x, baseline), piece, fill=255, font=font, anchor="ls")
+        x += font.getlength(piece)
     return np.asarray(image) > 127

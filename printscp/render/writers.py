@@ -17,10 +17,10 @@ from reportlab.pdfbase.pdfmetrics import getAscentDescent, stringWidth
 from reportlab.pdfgen import canvas
 
 from printscp.layout import MM_PER_INCH
+from printscp.render import fonts
 from printscp.render.annotations import Label
 
 POINTS_PER_INCH = 72.0
-FONT = "Helvetica"  # one of the PDF standard fonts: every viewer has it, nothing to embed
 
 
 def write_png(image: Image.Image, path: Path, dpi: int, icc_profile: bytes | None = None) -> None:
@@ -40,7 +40,7 @@ def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
 
 def write_pdf(pages: list[tuple[Image.Image, float, float, list[Label]]], path: Path, title: str) -> None:
     """pages: (film image, width_mm, height_mm, annotation labels) in delivery order."""
-    pdf = canvas.Canvas(str(path), pageCompression=1)
+    pdf = canvas.Canvas(str(path), pageCompression=1, initialFontName=fonts.pdf_font(0))  # no unembedded Helvetica
     pdf.setTitle(title)
     pdf.setCreator("printscp")
     for image, width_mm, height_mm, labels in pages:
@@ -54,20 +54,24 @@ def write_pdf(pages: list[tuple[Image.Image, float, float, list[Label]]], path: 
 
 
 def _draw_label(pdf: canvas.Canvas, label: Label, page_height: float) -> None:
-    """The text in its box (PDF y runs upwards), vertically centred, shrunk to fit like the PNG."""
+    """The text in its box (PDF y runs upwards), vertically centred, shrunk to fit like the PNG;
+    each run in the embedded font that has its glyphs (fonts.py)."""
     r = label.rect
     size = _pt(label.font_mm)
-    width = stringWidth(label.text, FONT, size)
+    pieces = [(fonts.pdf_font(i), text) for i, text in fonts.runs(label.text)]
+    width = sum(stringWidth(text, name, size) for name, text in pieces)
     if width > _pt(r.width):
         size *= _pt(r.width) / width
         width = _pt(r.width)
-    ascent, descent = getAscentDescent(FONT, size)
+    ascent, descent = getAscentDescent(pieces[0][0], size)
     baseline = page_height - _pt(r.y + r.height / 2) - (ascent + descent) / 2
     x = {"left": _pt(r.x), "center": _pt(r.x + r.width / 2) - width / 2,
          "right": _pt(r.x + r.width) - width}[label.align]
     pdf.setFillGray(label.gray / 255)
-    pdf.setFont(FONT, size)
-    pdf.drawString(x, baseline, label.text)
+    for name, text in pieces:
+        pdf.setFont(name, size)
+        pdf.drawString(x, baseline, text)
+        x += stringWidth(text, name, size)
 
 
 def _pt(mm: float) -> float:

@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -43,6 +44,7 @@ class Event:
     sop_instance: str
     event_type: int
     information: Dataset | None
+    on_confirmed: Callable[[], None] | None = None  # called when the SCU answers it with Success
 
 
 class EventChannel:
@@ -130,6 +132,8 @@ class EventChannel:
         status = self._await_reply(req.MessageID)
         with self._lock:
             self.replies.append((event.event_type, status))
+        if status == 0 and event.on_confirmed is not None:
+            event.on_confirmed()
 
     def _await_reply(self, message_id: int) -> int | None:
         deadline = time.monotonic() + self.reply_timeout

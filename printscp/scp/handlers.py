@@ -148,7 +148,7 @@ class PrintHandlers:
                 association_id = records.new_id(next(self._association_numbers), calling)
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
-                    job_listener=_job_events(weakref.ref(channel)) if printer.profile.events.print_job else None,
+                    job_listener=_job_events(weakref.ref(channel), printer) if printer.profile.events.print_job else None,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
@@ -279,23 +279,30 @@ def _action_reply(assoc, response: Response) -> Dataset | None:
     return reply
 
 
-def _job_events(channel_ref):
-    """Print Job N-EVENT-REPORTs (Pending 1, Printing 2, Done 3, Failure 4) on the PJ context."""
+def _job_events(channel_ref, printer):
+    """Print Job N-EVENT-REPORTs (Pending 1, Printing 2, Done 3, Failure 4) on the PJ context.
+    Once the SCU confirms Done or Failure the instance is deleted (PS3.4 H.4.5.1), unless the
+    profile keeps finished jobs for SCUs that poll."""
+    keep = printer.profile.print_job.keep_finished
+
     def listener(job, status, info):
         channel = channel_ref()
         if channel is not None and channel.can_send(uids.PRINT_JOB):
+            final = status in ("DONE", "FAILURE") and not keep
             channel.post(Event(uids.PRINT_JOB, uids.PRINT_JOB, job.sop_instance_uid,
-                               PRINT_JOB_EVENTS[status], job.event_information()))
+                               PRINT_JOB_EVENTS[status], job.event_information(),
+                               on_confirmed=(lambda: printer.printer.drop_job(job.sop_instance_uid)) if final else None))
     return listener
 
 
 def _printer_events(channel_ref, printer):
-    """Printer N-EVENT-REPORTs (Normal 1, Warning 2, Failure 3) on the Meta SOP Class context."""
+    """Printer N-EVENT-REPORTs (Normal 1, Warning 2, Failure 3) on the Meta SOP Class context,
+    or on the Printer's own context of a status-only association (PS3.4 H.3.1)."""
     def listener(status, info):
         channel = channel_ref()
         if channel is None:
             return
-        meta = next((m for m in uids.META_MEMBERS if channel.can_send(m)), None)
+        meta = next((m for m in (*uids.META_MEMBERS, uids.PRINTER) if channel.can_send(m)), None)
         if meta is not None:
             channel.post(Event(meta, uids.PRINTER, uids.PRINTER_INSTANCE, PRINTER_EVENTS[status],
                                printer.event_information(status, info)))

@@ -55,6 +55,8 @@ def supported_contexts(profile: Profile) -> list[PresentationContext]:
         for meta in metas:
             abstract += sorted(uid for uid in uids.META_MEMBERS[meta] if uid not in abstract)
     abstract += profile.optional_sop_classes  # each on a context of its own (PS3.4 H.3.3.2)
+    if profile.association.status_only and uids.PRINTER not in abstract:
+        abstract.append(uids.PRINTER)  # status-only associations (PS3.4 H.3.1)
     abstract.append(uids.VERIFICATION)
     return [build_context(uid, syntaxes) for uid in abstract]
 
@@ -90,7 +92,10 @@ class EmulatedPrinter:
         self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
                                seconds_per_film=self.profile.spool.seconds_per_film,
                                printer_status=lambda: self.printer.status, disk=self.disk,
-                               keep_images=self.profile.spool.keep_images)
+                               keep_images=self.profile.spool.keep_images,
+                               while_failed=self.profile.spool.while_failed,
+                               duplicate_window_s=self.profile.spool.duplicate_window_s)
+        self.printer.listen(id(self.spooler), lambda status, info: self.spooler.printer_changed())
         self.disk.probe_dir = self.spooler.output_dir / ".incoming"
         self.records = AssociationRecords(self.output)
         self.contexts = supported_contexts(self.profile)

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +33,26 @@ class Job:
     job_id: str
     request: PrintRequest
     queued: datetime
+    held: list = field(default_factory=list)  # [{info, from}]: each FAILURE condition that held it
+    duplicate: dict = field(default_factory=dict)  # {of, seconds_after}: the same job came shortly before
+
+
+def fingerprint(request: PrintRequest) -> str:
+    """What makes two jobs the same print: the sender, the copies, and every film's pixels,
+    attributes and texts; not the UIDs, which a retrying modality makes anew."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([request.calling_ae, request.number_of_copies, request.source]).encode())
+    for film in request.films:
+        digest.update(json.dumps([film.width_mm, film.height_mm, film.dpi, film.attributes,
+                                  [a.text for a in film.annotations]], sort_keys=True, default=str).encode())
+        for image in film.images:
+            if image is None:
+                digest.update(b"-")
+                continue
+            digest.update(json.dumps({k: v for k, v in image.attributes.items() if "UID" not in k},
+                                     sort_keys=True, default=str).encode())
+            digest.update(image.pixels.tobytes())
+    return digest.hexdigest()
 
 
 def delivery_order(request: PrintRequest) -> list[int]:
@@ -117,7 +137,7 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         manifest = fill(staging)
-        (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
         day.mkdir(parents=True, exist_ok=True)
         staging.rename(final)
     except BaseException:
@@ -181,6 +201,8 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
             **({"started": started.isoformat(timespec="milliseconds")} if started else {}),
             "finished": datetime.now().isoformat(timespec="milliseconds"),
         },
+        **({"held": job.held} if job.held else {}),
+        **({"duplicate_of": job.duplicate} if job.duplicate else {}),
         "number_of_copies": r.number_of_copies,
         "collated": r.collated,
         "delivery_order": [i + 1 for i in delivery_order(r)],

@@ -27,25 +27,38 @@ log = logging.getLogger("printscp.spool")
 
 _STOP = object()
 KEEP_RECORDS = 1000  # finished folders and unwritten records kept for tests and the console
+# Print Priority (2000,0020) orders the queue: HIGH before MED before LOW, first come first
+# served within one (the sequence number breaks ties, so items are never compared).
+PRIORITY = {"HIGH": 0, "MED": 1, "LOW": 2}
+LAST = len(PRIORITY)  # the stop marker, after every job
 
 
 class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
                  seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
-                 disk: DiskWatch | None = None, keep_images: bool = False):
+                 disk: DiskWatch | None = None, keep_images: bool = False,
+                 while_failed: str = "fail", duplicate_window_s: float = 0.0):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
         `printer_status()`: the printer's (status, info), read as each job starts;
         `disk`: the watch over the output folder, measured before each job and told of
-        every failed write."""
+        every failed write;
+        `while_failed`: "hold" keeps a job PENDING while the printer is in FAILURE (call
+        `printer_changed()` on every status change), "fail" fails it with the printer's info."""
         self.seconds_per_film = seconds_per_film
         self.keep_images = keep_images  # each job keeps its image boxes as DICOM (spool/keep.py), for replay
         self.printer_status = printer_status
+        self.while_failed = while_failed
+        self.duplicate_window_s = duplicate_window_s
+        self._recent: dict[str, tuple[datetime, str]] = {}  # fingerprint -> (requested, job id)
         self._stopping = threading.Event()
+        self._closing = threading.Event()  # held jobs give up: the server is stopping
+        self._status_changed = threading.Condition()
         self.output_dir = Path(output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.output_dir / jobs.INCOMING, ignore_errors=True)  # leftovers of a killed server
         self.queue_size = queue_size
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
         self._pending = 0
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
@@ -67,10 +80,21 @@ class Spooler:
             self._pending += 1
             job_id = f"{self._session}-{next(self._ids):04d}"
         if request.print_job is not None:  # before the worker can see it: Pending comes first
-            request.print_job.set_state("PENDING", "QUEUED")
-        self._queue.put(jobs.Job(job_id, request, datetime.now()))
+            request.print_job.set_state("PENDING", self._pending_info())
+        rank = PRIORITY.get(str(request.film_session.get("PrintPriority", "MED")), PRIORITY["MED"])
+        self._queue.put((rank, next(self._order), jobs.Job(job_id, request, datetime.now())))
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
+
+    def _pending_info(self) -> str:
+        """Why a queued job waits: the printer's FAILURE condition when it holds jobs (C.13.8)."""
+        status, info = self.printer_status()
+        return info if status == "FAILURE" and self.while_failed == "hold" else "QUEUED"
+
+    def printer_changed(self) -> None:
+        """The printer's status changed: a held job may print now (or wait for another reason)."""
+        with self._status_changed:
+            self._status_changed.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every submitted job is finished (for tests and orderly shutdown)."""
@@ -84,20 +108,23 @@ class Spooler:
             return True
 
     def close(self, timeout: float = 120.0) -> None:
-        """Finish queued jobs; any still queued after `timeout` is recorded as failed."""
+        """Finish queued jobs; any still queued after `timeout` is recorded as failed, and one
+        held by a printer in FAILURE fails at once with the printer's info."""
+        self._closing.set()
+        self.printer_changed()
         finished = self.wait_idle(timeout)
         self._stopping.set()
         if not finished:
             self._fail_queued("printscp stopped before this job was printed")
         for _ in self._threads:
-            self._queue.put(_STOP)
+            self._queue.put((LAST, next(self._order), _STOP))
         for t in self._threads:
             t.join(timeout=30)
 
     def _fail_queued(self, reason: str) -> None:
         while True:
             try:
-                item = self._queue.get_nowait()
+                *_, item = self._queue.get_nowait()
             except queue.Empty:
                 return
             if item is not _STOP:
@@ -107,10 +134,11 @@ class Spooler:
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
+            *_, item = self._queue.get()
             if item is _STOP:
                 return
             try:
+                self._note_duplicate(item)
                 folder = self._print(item)
             except Exception as exc:  # disk full, read-only, removed: keep serving, say so loudly
                 if is_output_fault(exc):
@@ -132,8 +160,8 @@ class Spooler:
         """PENDING -> PRINTING -> DONE | FAILURE, as a film printer reports it (PS3.3 C.13.8)."""
         if self.disk is not None:
             self.disk.check()  # a full or read-only output is a FAILURE before the job starts
-        status, info = self.printer_status()
-        if status == "FAILURE":  # policy while_failed = "fail": the printer cannot expose the film
+        status, info = self._hold(item)
+        if status == "FAILURE":  # while_failed = "fail", a scripted job failure, or the server stops
             log.warning("job %s fails: the printer is in FAILURE (%s)", item.job_id, info)
             self._track(item, "FAILURE", info)
             return self._record_failure(item, info)  # what the SCU is told, as job.json says
@@ -161,6 +189,41 @@ class Spooler:
             log.error("job %s FAILURE (%s) and no folder could be written; its record: %s",
                       item.job_id, info, json.dumps(record, default=str, separators=(",", ":")))
             return None
+    def _note_duplicate(self, item: jobs.Job) -> None:
+        """A modality that retries after a warning sends the same job again; a profile with
+        `duplicate_window_s` records the repeat as a duplicate of the first (it still prints)."""
+        if not self.duplicate_window_s:
+            return
+        key, now = jobs.fingerprint(item.request), item.request.created
+        with self._cond:
+            self._recent = {k: v for k, v in self._recent.items()
+                            if (now - v[0]).total_seconds() <= self.duplicate_window_s}
+            first = self._recent.get(key)
+            if first is None:
+                self._recent[key] = (now, item.job_id)
+        if first is not None:
+            after = round((now - first[0]).total_seconds(), 3)
+            item.duplicate.update({"of": first[1], "seconds_after": after})
+            log.warning("job %s from %s is a duplicate of job %s (the same films %.1f s later)",
+                        item.job_id, item.request.calling_ae, first[1], after)
+
+    def _hold(self, item: jobs.Job) -> tuple[str, str]:
+        """While the printer is in FAILURE a "hold" printer keeps the job PENDING with the
+        printer's condition (PS3.3 C.13.8, PS3.4 H.4.5.2.1.2), a Pending event for each new
+        condition, and prints it when the printer is back. Returns the status it goes on with."""
+        with self._status_changed:
+            while True:
+                status, info = self.printer_status()
+                if (status != "FAILURE" or self.while_failed != "hold" or item.request.fail_info
+                        or self._closing.is_set()):
+                    return status, info
+                job = item.request.print_job
+                if job is not None and job.state != ("PENDING", info):
+                    job.set_state("PENDING", info)
+                if not item.held or item.held[-1]["info"] != info:
+                    item.held.append({"info": info, "from": datetime.now().isoformat(timespec="milliseconds")})
+                    log.warning("job %s held: the printer is in FAILURE (%s)", item.job_id, info)
+                self._status_changed.wait()
 
     @staticmethod
     def _track(item: jobs.Job, status: str, info: str) -> None:

@@ -37,7 +37,8 @@ def print_one(scu, keep: bool = False):
 PRINTER = "1.2.840.10008.5.1.1.16"
 TYPES = {1: "NORMAL", 2: "WARNING", 3: "FAILURE"}
 MB = 1024 * 1024
-SPOOL = {"disk_warning_mb": 1.5, "disk_failure_mb": 0.5, "disk_check_s": 0.05}
+# These tests are about the "fail" policy (the shipped film imagers "hold"; see the last test).
+SPOOL = {"disk_warning_mb": 1.5, "disk_failure_mb": 0.5, "disk_check_s": 0.05, "while_failed": "fail"}
 
 
 @pytest.fixture
@@ -296,3 +297,26 @@ def test_printing_until_the_disk_is_full_accounts_for_every_job(small_disk, disk
     assert incoming_debris(output) == []
     print(f"{accepted} films accepted, {done.count('DONE')} DONE, {done.count('FAILURE')} FAILURE "
           f"({len(server.spooler.unwritten)} recorded in the log only)")
+
+
+def test_a_holding_printer_keeps_the_job_pending_while_the_disk_is_full_and_prints_it_after(small_disk, disk_printer):
+    server, output = disk_printer(while_failed="hold")
+    client = EventSCU(server.port)
+    try:
+        fill_to(small_disk, int(0.2 * MB))
+        wait_for(lambda: status(server) == ("FAILURE", "RECEIVER FULL"), 10, what="FAILURE")
+        result, _ = print_one(client.scu)
+        assert status_of(result) == 0
+        wait_for(lambda: client.job_events()[-1:] == ["PENDING"], 20, what="the job PENDING")
+        pending = [info for cls, t, info in client.events if cls != PRINTER and t == 1][-1]
+        assert pending.ExecutionStatusInfo == "RECEIVER FULL"
+        assert job_folders(output) == []  # held, not failed
+
+        (small_disk / "filler").unlink()
+        wait_for(lambda: client.job_events()[-1:] == ["DONE"], 20, what="the held job DONE once space returns")
+    finally:
+        client.close()
+    assert server.spooler.wait_idle(30)
+    manifest = json.loads((job_folders(output)[0] / "job.json").read_text())
+    assert manifest["state"] == "DONE" and manifest["held"][0]["info"] == "RECEIVER FULL"
+    assert incoming_debris(output) == []

@@ -40,10 +40,28 @@ def film_pixels(film: Film) -> tuple[int, int]:
 
 def compose(film: Film) -> Image.Image:
     """The whole film as an 8-bit 'L' (or 'RGB' for colour films) image at film.dpi."""
+    return Image.fromarray(compose_array(film), "RGB" if film.is_color else "L")
+
+
+def compose_array(film: Film) -> np.ndarray:
+    """The film as uint8 (height, width) gray or (height, width, 3) RGB, built in place.
+
+    Grayscale goes straight to display values: each box's P-value -> density LUT and the
+    density -> display LUT are chained into one 4096-entry table, which is exactly
+    display_lut[density_plane(film)] without the film-sized uint16 plane and its lookup.
+    """
     if film.is_color:
-        return Image.fromarray(_compose_color(film), "RGB")
-    lut = density_display_lut(film.base_density, film.illumination, film.reflected_ambient_light)
-    return Image.fromarray(lut[density_plane(film)], "L")
+        return _compose_color(film)
+    display = density_display_lut(film.base_density, film.illumination, film.reflected_ambient_light)
+    width, height = film_pixels(film)
+    canvas = np.full((height, width), display[_od(film.border_density)], dtype=np.uint8)
+    for rect, image in zip(film.box_rects, film.images):
+        box = rect.to_pixels(film.dpi)
+        canvas[box[1]:box[3], box[0]:box[2]] = display[_od(film.empty_image_density)]
+        if image is not None:
+            placed = _paste(canvas, _tile(image, film, display), box)
+            _trim(canvas, placed, box, film, display[_od(film.trim_density)])
+    return canvas
 
 
 def density_plane(film: Film) -> np.ndarray:
@@ -115,7 +133,22 @@ def _resized(pixels: np.ndarray, image: ImageContent, mode: str) -> np.ndarray:
 
 
 def _density_tile(image: ImageContent, film: Film) -> np.ndarray:
-    scaled = _resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F")
-    index = np.clip(np.rint(scaled * (P_LEVELS - 1)), 0, P_LEVELS - 1).astype(np.intp)
     lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
-    return lut[index]
+    return lut[_p_index(image, film)]
+
+
+def _tile(image: ImageContent, film: Film, display: np.ndarray) -> np.ndarray:
+    """The image's display values: the density tile and its display lookup fused into one table."""
+    lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
+    return display[lut][_p_index(image, film)]
+
+
+def _p_index(image: ImageContent, film: Film) -> np.ndarray:
+    """Resampled P-values quantised to P_LEVELS, computed in place on the one float tile."""
+    scaled = _resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F")
+    if not scaled.flags.writeable:
+        scaled = scaled.copy()
+    np.multiply(scaled, P_LEVELS - 1, out=scaled)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, P_LEVELS - 1, out=scaled)
+    return scaled.astype(np.uint16)

@@ -6,19 +6,21 @@ fails still gets a folder with a job.json saying why, and no half-written image.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import logging
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from printscp.model.print_request import Film, PrintRequest
-from printscp.render.annotations import burn, labels
-from printscp.render.film import compose
-from printscp.render.writers import to_srgb, write_pdf, write_png
+from printscp.render.annotations import labels
+from printscp.render.output import render_film
+from printscp.render.writers import PdfWriter
+from printscp.spool import render_pool
 
 log = logging.getLogger("printscp.spool")
 
@@ -92,19 +94,36 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
 
 
 def _render(request: PrintRequest, folder: Path) -> list[Path]:
-    images = []
-    paths = []
-    for number, film in enumerate(request.films, start=1):
-        image = compose(film)
-        path = folder / f"film-{number:03d}.png"
-        write_png(burn(image, film), path, film.dpi, film.icc_profile)  # the PDF gets the labels as text instead
-        images.append((to_srgb(image, film.icc_profile), film))
-        paths.append(path)
-    pages = [(image, film.width_mm, film.height_mm, labels(film))
-             for image, film in (images[i] for i in delivery_order(request))]
-    pdf = folder / "job.pdf"
-    write_pdf(pages, pdf, title=f"printscp job {folder.name}")
-    return paths + [pdf]
+    """Films render in the pool, in parallel; the PDF takes each film's stream in order."""
+    paths = [folder / f"film-{number:03d}.png" for number in range(1, len(request.films) + 1)]
+    futures = [render_pool.submit(render_film, _for_render(film), path) for film, path in zip(request.films, paths)]
+    pdf_path = folder / "job.pdf"
+    pdf = PdfWriter(pdf_path, title=f"printscp job {folder.name}")
+    try:
+        images = []
+        for future in futures:
+            try:
+                images.append(pdf.add_image(future.result()))
+            except Exception as exc:
+                render_pool.recover(future, exc)
+                raise
+        for i in delivery_order(request):
+            film = request.films[i]
+            pdf.add_page(images[i], film.width_mm, film.height_mm, labels(film))
+        pdf.close()
+    except BaseException:
+        pdf.abort()
+        for future in futures:  # no worker may still write into the folder being cleaned
+            future.cancel()
+        concurrent.futures.wait(futures)
+        raise
+    return paths + [pdf_path]
+
+
+def _for_render(film: Film) -> Film:
+    """What a render worker needs: the film without its job.json attributes (less to pickle)."""
+    images = tuple(None if image is None else replace(image, attributes={}) for image in film.images)
+    return replace(film, attributes={}, images=images)
 
 
 def _film_record(number: int, film: Film) -> dict:

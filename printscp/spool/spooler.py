@@ -1,14 +1,16 @@
 """A bounded print queue drained by worker threads.
 
-N-ACTION only enqueues, so the association answers at once; rendering (numpy, Pillow,
-zlib) releases the GIL for its heavy parts and does not stall other associations.
+N-ACTION only enqueues, so the association answers at once. Films render in worker
+processes (render_pool.py), so rendering never holds the association threads' GIL;
+there is one spool thread per render worker, so jobs of different SCUs render side by
+side, while the jobs of one calling AE are still printed one after another, in order.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
-import queue
 import shutil
 import threading
 import time
@@ -19,17 +21,18 @@ from pathlib import Path
 from printscp.model.hierarchy import QueueFull
 from printscp.model.print_request import PrintRequest
 from printscp.spool import job as jobs
+from printscp.spool import render_pool
 
 log = logging.getLogger("printscp.spool")
 
-_STOP = object()
 
 
 class Spooler:
-    def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
+    def __init__(self, output_dir: Path, queue_size: int, workers: int | None = None, *,
                  seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL")):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
-        `printer_status()`: the printer's (status, info), read as each job starts."""
+        `printer_status()`: the printer's (status, info), read as each job starts;
+        `workers`: spool threads, by default one per render worker process."""
         self.seconds_per_film = seconds_per_film
         self.printer_status = printer_status
         self._stopping = threading.Event()
@@ -37,13 +40,16 @@ class Spooler:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.output_dir / jobs.INCOMING, ignore_errors=True)  # leftovers of a killed server
         self.queue_size = queue_size
-        self._queue: queue.Queue = queue.Queue()
+        self._waiting: collections.deque[jobs.Job] = collections.deque()
+        self._printing: set[str] = set()  # calling AEs with a job in a worker: theirs wait their turn
+        self._closed = False
         self._pending = 0
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.finished: list[Path] = []
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
+        workers = max(1, render_pool.size()) if workers is None else workers
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -56,7 +62,9 @@ class Spooler:
             job_id = f"{self._session}-{next(self._ids):04d}"
         if request.print_job is not None:  # before the worker can see it: Pending comes first
             request.print_job.set_state("PENDING", "QUEUED")
-        self._queue.put(jobs.Job(job_id, request, datetime.now()))
+        with self._cond:
+            self._waiting.append(jobs.Job(job_id, request, datetime.now()))
+            self._cond.notify_all()
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
 
@@ -77,26 +85,39 @@ class Spooler:
         self._stopping.set()
         if not finished:
             self._fail_queued("printscp stopped before this job was printed")
-        for _ in self._threads:
-            self._queue.put(_STOP)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
         for t in self._threads:
             t.join(timeout=30)
 
     def _fail_queued(self, reason: str) -> None:
         while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is not _STOP:
-                if item.request.print_job is not None:
-                    item.request.print_job.set_state("FAILURE", "PRINTER DOWN")
-                self._finish(jobs.record_failure(item, self.output_dir, reason))
+            with self._cond:
+                if not self._waiting:
+                    return
+                item = self._waiting.popleft()
+            if item.request.print_job is not None:
+                item.request.print_job.set_state("FAILURE", "PRINTER DOWN")
+            self._finish(jobs.record_failure(item, self.output_dir, reason))
+
+    def _next(self) -> jobs.Job | None:
+        """The oldest waiting job whose calling AE has none printing; None once closed."""
+        with self._cond:
+            while True:
+                for item in self._waiting:
+                    if item.request.calling_ae not in self._printing:
+                        self._waiting.remove(item)
+                        self._printing.add(item.request.calling_ae)
+                        return item
+                if self._closed:
+                    return None
+                self._cond.wait()
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
+            item = self._next()
+            if item is None:
                 return
             try:
                 folder = self._print(item)
@@ -109,6 +130,8 @@ class Spooler:
                     self.on_finished(item)
                 except Exception:
                     log.exception("job %s: the on_finished hook failed", item.job_id)
+            with self._cond:
+                self._printing.discard(item.request.calling_ae)
             self._finish(folder)
 
     def _print(self, item: jobs.Job) -> Path:

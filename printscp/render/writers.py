@@ -77,7 +77,7 @@ def _average_filtered(strip: np.ndarray, previous: np.ndarray, bpp: int) -> byte
 def write_png(encoded: EncodedFilm, path: Path, dpi: int, icc_profile: bytes | None = None) -> None:
     """The ICC profile, when the film box has one, goes in unchanged: a viewer colour-manages."""
     color_type = 0 if encoded.colors == 1 else 2
-    ppm = round(dpi / MM_PER_INCH * 1000)
+    ppm = int(dpi / MM_PER_INCH * 1000 + 0.5)  # as Pillow writes it
     with path.open("wb") as fh:
         fh.write(b"\x89PNG\r\n\x1a\n")
         _chunk(fh, b"IHDR", struct.pack(">IIBBBBB", encoded.width, encoded.height, 8, color_type, 0, 0, 0))

@@ -145,10 +145,8 @@ def _tile(image: ImageContent, film: Film, display: np.ndarray) -> np.ndarray:
 
 def _p_index(image: ImageContent, film: Film) -> np.ndarray:
     """Resampled P-values quantised to P_LEVELS, computed in place on the one float tile."""
-    scaled = _resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F")
-    if not scaled.flags.writeable:
-        scaled = scaled.copy()
-    np.multiply(scaled, P_LEVELS - 1, out=scaled)
+    scaled = np.multiply(_resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F"),
+                         P_LEVELS - 1, dtype=np.float32)
     np.rint(scaled, out=scaled)
     np.clip(scaled, 0, P_LEVELS - 1, out=scaled)
     return scaled.astype(np.uint16)

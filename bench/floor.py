@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "tests"))
 def benchmark_film(columns: int, rows: int, image_size: int):
     """The 14x17 in film of phantoms 0..n-1, as printscp's default profile prints dcmprscu's job."""
     from phantoms import film
-    return film(columns, rows, dpi=300, image_size=image_size, magnification="REPLICATE")
+    return film(columns, rows, dpi=300, image_size=image_size, magnification="BILINEAR", trim_mm=0.0)
 
 
 def floor_seconds(film, canvas: np.ndarray) -> float:

@@ -45,7 +45,7 @@ def image_content(position: int, pixels: np.ndarray, box_px: tuple[int, int], dp
 
 
 def film(columns: int = 4, rows: int = 5, *, dpi: int = 300, size_mm=FILM_14X17_MM, seed: int = 0,
-         image_size: int = 512, empty=(), **image_options) -> Film:
+         image_size: int = 512, empty=(), trim_mm: float = 0.5, **image_options) -> Film:
     """A STANDARD\\columns,rows film of phantoms (positions in `empty` left empty)."""
     width, height = size_mm
     fmt = layout.parse_display_format(f"STANDARD\\{columns},{rows}")
@@ -60,4 +60,4 @@ def film(columns: int = 4, rows: int = 5, *, dpi: int = 300, size_mm=FILM_14X17_
     return Film(film_box_uid=f"1.2.3.{seed}", width_mm=width, height_mm=height, dpi=dpi, box_rects=rects,
                 images=tuple(images), base_density=0.15, border_density=3.2, empty_image_density=3.2,
                 min_density=0.15, max_density=3.2, illumination=2000.0, reflected_ambient_light=10.0,
-                trim_width_mm=0.5, trim_density=0.15, is_color=False, icc_profile=None, attributes={})
+                trim_width_mm=trim_mm, trim_density=0.15, is_color=False, icc_profile=None, attributes={})

@@ -646,8 +646,10 @@ class DcmprscpServer:
         profile: Mapping[str, str] | None = None,
         dump: bool = False,
         startup_timeout: float = 20.0,
+        nagle: bool = False,
     ):
         self.root = Path(workdir).resolve() / f"dcmprscp-{port}"
+        self.nagle = nagle  # True: DCMTK's default, Nagle left on
         self.port = port
         self.aetitle = aetitle
         self.profile = {**IHEFULL_PROFILE, **(profile or {})}
@@ -691,7 +693,7 @@ class DcmprscpServer:
                 "+d" if self.dump else "-v"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                args, cwd=self.root, env=dcmtk_env(), stdin=subprocess.DEVNULL,
+                args, cwd=self.root, env=dcmtk_env(self.nagle), stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
             )
         try:

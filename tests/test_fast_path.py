@@ -6,6 +6,7 @@ the server quietly losing TCP_QUICKACK or reading PDUs the slow way.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import socket
 import threading
@@ -30,6 +31,25 @@ def test_pynetdicom_keeps_the_os_socket_in_dot_socket_and_naps_by_run_loop_delay
     assert "self.socket = " in inspect.getsource(AssociationSocket.__init__)
     assert "time.sleep(self._run_loop_delay)" in inspect.getsource(DULServiceProvider.run_reactor)
     assert "self._run_loop_delay" in inspect.getsource(DULServiceProvider.__init__)
+
+
+# pynetdicom 3.0.4's DULServiceProvider.run_reactor, which fast_path._reactor copies
+# with its idle nap replaced: if this changes, compare the two loops and update both.
+RUN_REACTOR_SHA256 = "e3a10eb3a0931e4854af33b9496e92d9679522aca26b0e04da8967559b9e2803"
+
+
+def test_the_reactor_loop_fast_path_copies_is_unchanged():
+    from pynetdicom.dul import DULServiceProvider as Dul
+    source = inspect.getsource(Dul.run_reactor)
+    assert hashlib.sha256(source.encode()).hexdigest() == RUN_REACTOR_SHA256, (
+        "pynetdicom's run_reactor changed: review printscp/scp/fast_path._reactor against it")
+    assert "Thread.__init__(self, target=make_target(self.run_reactor))" in inspect.getsource(Dul.__init__)
+
+
+def test_connection_open_fires_before_the_association_and_its_dul_thread_start():
+    from pynetdicom.transport import RequestHandler
+    source = inspect.getsource(RequestHandler.handle)
+    assert source.index("evt.EVT_CONN_OPEN") < source.index("assoc.start()")
 
 
 class CountingSocket(socket.socket):
@@ -104,6 +124,7 @@ def test_the_server_tunes_every_accepted_association_and_still_prints(printer):
 
         assoc = wait_for(server_side, what="the server side of this association")
         assert assoc.dul.socket.recv.__qualname__.startswith("_receiver")
+        assert "_wait_for_work" in assoc.dul._target.__qualname__  # the reactor that sleeps until there is work
         assert assoc.dul._run_loop_delay == fast_path.DUL_LOOP_DELAY
         assert assoc.dul.socket.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
         pixels = (np.arange(256 * 256, dtype=np.uint16).reshape(256, 256) % 4096)

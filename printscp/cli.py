@@ -16,6 +16,12 @@ from printscp import profile as profiles
 from printscp.control import client as control_client
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
+    return int(text)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from pynetdicom import debug_logger
 
@@ -29,6 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
         logging.getLogger("pynetdicom").setLevel(logging.WARNING if not args.verbose else logging.INFO)
     try:
         printers, default_ae, settings = _printers(args)
+        settings.render_workers = args.render_workers
         plan = fault_files.load(args.faults) if args.faults else None
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan)
     except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
@@ -197,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--control-port", type=int, metavar="PORT",
                        help="loopback control endpoint for `printscp printer status` and `printscp faults load` "
                             "(default: --port + 1; 0: none); it listens on 127.0.0.1 only")
+    serve.add_argument("--render-workers", type=_workers, metavar="N",
+                       help="processes that render films (default: one per core; 0 renders in the spool thread)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
     serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
     serve.set_defaults(func=_serve)

@@ -138,3 +138,18 @@ def test_a_film_that_fails_to_render_raises_from_the_worker_and_the_next_job_ren
     (tmp_path / "good").mkdir()
     outputs = jobs._render(_request([film(1, 1, dpi=100, image_size=64)]), tmp_path / "good")
     assert all(p.stat().st_size > 0 for p in outputs)
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_a_bad_render_worker_count_is_a_usage_error(tmp_path, how):
+    import os
+    import sys
+    args = [sys.executable, "-m", "printscp", "serve", "--port", "0", "--output", str(tmp_path)]
+    env = dict(os.environ)
+    if how == "flag":
+        args += ["--render-workers", "many"]
+    else:
+        env[render_pool.ENV] = "many"
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    assert "many" in done.stderr and "render" in done.stderr

@@ -25,6 +25,7 @@ from printscp.model.printer import Printer
 from printscp.profile import Profile
 from printscp.scp.faults_hook import FaultHook
 from printscp.scp.handlers import PrintHandlers
+from printscp.spool import render_pool
 from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
@@ -60,6 +61,7 @@ class Settings:
     host: str = ""
     port: int = 11112
     output: Path = Path("output")
+    render_workers: int | None = None  # film render processes; None: PRINTSCP_RENDER_WORKERS or one per core
 
 
 @dataclass
@@ -94,6 +96,8 @@ class PrintServer:
                  printers: dict[str, Profile] | None = None, default_ae: str | None = "auto",
                  faults: FaultPlan | None = None):
         self.settings = settings
+        if settings.render_workers is not None:
+            render_pool.configure(settings.render_workers)
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
         self.printers = {ae: EmulatedPrinter(ae, p, settings.output / ae if several else settings.output)

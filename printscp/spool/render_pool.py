@@ -31,7 +31,9 @@ _size: int | None = None
 def default_size() -> int:
     value = os.environ.get(ENV, "").strip()
     if value:
-        return max(0, int(value))
+        if not value.isdigit():
+            raise ValueError(f"{ENV}={value!r}: give a number of render processes, 0 or more")
+        return int(value)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

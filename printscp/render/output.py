@@ -13,7 +13,7 @@ from pathlib import Path
 from printscp.model.print_request import Film
 from printscp.render.annotations import burn_into, labels
 from printscp.render.film import compose_array
-from printscp.render.writers import EncodedFilm, encode_film, to_srgb, write_png
+from printscp.render.writers import DeflatedBand, EncodedFilm, deflate_band, encode_film, to_srgb, write_png
 
 
 def render_film(film: Film, png: Path) -> EncodedFilm:
@@ -29,6 +29,17 @@ def render_film(film: Film, png: Path) -> EncodedFilm:
     burn_into(pixels, film, found)
     write_png(encode_film(pixels), png, film.dpi, film.icc_profile)
     return for_pdf
+
+
+def render_band(film: Film, top: int, end: int, last: bool) -> DeflatedBand:
+    """Rows top..end-1 of a plain grayscale film (no annotations, no ICC), deflated.
+
+    The row above the band is composed too: the PNG Average filter of the band's first row
+    predicts from it."""
+    rows = compose_array(film, (max(top - 1, 0), end))
+    if top == 0:
+        return deflate_band(rows, None, last)
+    return deflate_band(rows[1:], rows[0], last)
 
 
 def warm_up() -> int:

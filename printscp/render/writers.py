@@ -59,6 +59,66 @@ def encode_film(pixels: np.ndarray) -> EncodedFilm:
     return EncodedFilm(width, height, colors, b"".join(parts))
 
 
+@dataclass(frozen=True)
+class DeflatedBand:
+    """Rows top..end-1 of a film, filtered and raw-deflated; bands join into one zlib stream."""
+
+    data: bytes
+    adler: int  # Adler-32 of the filtered bytes
+    length: int  # number of filtered bytes
+
+
+def deflate_band(rows: np.ndarray, previous: np.ndarray | None, last: bool) -> DeflatedBand:
+    """Filter and deflate a band of rows; `previous` is the film row above it (None at the top).
+
+    A band that is not the film's last ends on a sync flush (byte-aligned, not final), so
+    the next band's deflate stream can follow it directly, as pigz joins its blocks.
+    """
+    height, width = rows.shape[:2]
+    colors = 1 if rows.ndim == 2 else rows.shape[2]
+    flat = rows.reshape(height, width * colors)
+    prior = np.zeros(width * colors, dtype=np.uint8) if previous is None else previous.reshape(-1)
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_RLE)
+    parts, adler, length = [], 1, 0
+    for top in range(0, height, STRIP_ROWS):
+        strip = flat[top:top + STRIP_ROWS]
+        filtered = _average_filtered(strip, prior, colors)
+        adler = zlib.adler32(filtered, adler)
+        length += len(filtered)
+        parts.append(deflate.compress(filtered))
+        prior = strip[-1]
+    parts.append(deflate.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))
+    return DeflatedBand(b"".join(parts), adler, length)
+
+
+def join_bands(width: int, height: int, colors: int, bands: list[DeflatedBand]) -> EncodedFilm:
+    """One zlib stream (RFC 1950) from the bands, top to bottom: header, bands, Adler-32."""
+    adler = bands[0].adler
+    for band in bands[1:]:
+        adler = adler32_combine(adler, band.adler, band.length)
+    data = b"\x78\x01" + b"".join(band.data for band in bands) + struct.pack(">I", adler)
+    return EncodedFilm(width, height, colors, data)
+
+
+def adler32_combine(adler1: int, adler2: int, length2: int) -> int:
+    """Adler-32 of A + B from those of A and B and len(B) (zlib's adler32_combine)."""
+    base = 65521
+    rem = length2 % base
+    sum1 = adler1 & 0xFFFF
+    sum2 = (rem * sum1) % base
+    sum1 += (adler2 & 0xFFFF) + base - 1
+    sum2 += ((adler1 >> 16) & 0xFFFF) + ((adler2 >> 16) & 0xFFFF) + base - rem
+    if sum1 >= base:
+        sum1 -= base
+    if sum1 >= base:
+        sum1 -= base
+    if sum2 >= base << 1:
+        sum2 -= base << 1
+    if sum2 >= base:
+        sum2 -= base
+    return sum1 | (sum2 << 16)
+
+
 def _average_filtered(strip: np.ndarray, previous: np.ndarray, bpp: int) -> bytes:
     """Rows of filter byte 3 + Raw(x) - floor((Raw(x - bpp) + Prior(x)) / 2) mod 256."""
     n, length = strip.shape

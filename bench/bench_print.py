@@ -60,6 +60,7 @@ from dcmtk import (  # noqa: E402  (needs the sys.path entry above)
     DcmprscpServer,
     DcmtkPrint,
     dcmtk_binary,
+    dcmtk_env,
     free_port,
     wait_for_port,
 )
@@ -291,16 +292,24 @@ def run_p4(scu: DcmtkPrint, stored_print: Path, printscp: CommandServer,
            args: argparse.Namespace) -> dict:
     """Peak RSS growth of the server tree over N concurrent 20-image sessions."""
     pid = printscp.proc.pid
+    before = job_files(printscp.output)
+    first = scu.print(stored_print, printscp.port)  # untimed; its command line (and config) is reused
+    wait_for_new_job(printscp.output, before, args.render_timeout)
     idle = load.settle(pid)
     before = job_files(printscp.output)
+
+    def session():  # the same dcmprscu command: concurrent runs must not rewrite its config file
+        done = subprocess.run(first.cmd, cwd=scu.workdir, env=dcmtk_env(), capture_output=True,
+                              text=True, errors="replace", timeout=120)
+        return done.returncode == 0 and not first_error(done.stdout + done.stderr)
+
     with load.PeakSampler(pid) as sampler:
-        results = load.concurrent_sessions(lambda: scu.print(stored_print, printscp.port),
-                                           args.p4_sessions)
+        results = load.concurrent_sessions(session, args.p4_sessions)
         deadline = time.perf_counter() + args.render_timeout
         while len(job_files(printscp.output) - before) < args.p4_sessions and time.perf_counter() < deadline:
             time.sleep(0.01)
     pixels = args.p4_sessions * COLUMNS * ROWS * IMAGE_SIZE * IMAGE_SIZE * 2
-    ok = sum(1 for r in results if r.ok)
+    ok = sum(1 for r in results if r)
     growth = sampler.peak - idle
     print(f"P4: idle {idle / 2**20:.0f} MiB, peak {sampler.peak / 2**20:.0f} MiB, "
           f"{ok}/{args.p4_sessions} sessions ok", flush=True)
@@ -439,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + text)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
-        failed = any(not s.ok for s in samples) or p3["failures"] > 0
+        failed = any(not s.ok for s in samples) or p3["failures"] > 0 or p4["ok"] < args.p4_sessions
         return 1 if failed else 0
     finally:
         if args.keep or failed:

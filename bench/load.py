@@ -150,7 +150,11 @@ def concurrent_sessions(print_one, sessions: int) -> list:
     results: list = [None] * sessions
 
     def run(i):
-        results[i] = print_one()
+        try:
+            results[i] = print_one()
+        except Exception as exc:  # counted as a failed session, reported by the caller
+            results[i] = None
+            print(f"session {i} failed: {exc}", file=sys.stderr)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(sessions)]
     for t in threads:

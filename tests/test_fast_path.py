@@ -46,6 +46,13 @@ def test_the_reactor_loop_fast_path_copies_is_unchanged():
     assert "Thread.__init__(self, target=make_target(self.run_reactor))" in inspect.getsource(Dul.__init__)
 
 
+def test_stop_dul_is_still_the_loop_fast_path_replaces():
+    from pynetdicom.dul import DULServiceProvider as Dul
+    source = inspect.getsource(Dul.stop_dul)
+    assert 'if self.state_machine.current_state == "Sta1":' in source
+    assert "self._kill_thread = True" in source and "while self.is_alive():" in source
+
+
 def test_connection_open_fires_before_the_association_and_its_dul_thread_start():
     from pynetdicom.transport import RequestHandler
     source = inspect.getsource(RequestHandler.handle)

@@ -18,7 +18,8 @@ DUL thread starts), none of them patching pynetdicom's classes:
   that adds up to three naps per request, at 0.1 ms an idle association burns ~10 % of a
   core, and sixteen of them a whole machine. `_reactor` is pynetdicom 3.0.4's
   run_reactor with the nap replaced by a select() on the socket and on a wake-up socket
-  that send_pdu, close, kill_dul and stop_dul poke; timers are still checked at least
+  that send_pdu, close, kill_dul and stop_dul poke (stop_dul is pynetdicom's, with the
+  poke between setting the kill flag and waiting for the thread); timers are still checked at least
   every IDLE_WAIT seconds. TLS sockets (data may sit decrypted in the SSL buffer, where
   select cannot see it) keep pynetdicom's own reactor.
 
@@ -36,6 +37,7 @@ import queue
 import select
 import socket
 import ssl
+import time
 
 from pynetdicom.utils import make_target
 
@@ -82,8 +84,19 @@ def _wait_for_work(dul, transport) -> None:
                 poke()
         return call
 
-    for name in ("send_pdu", "kill_dul", "stop_dul"):
+    def stop_dul() -> bool:
+        """pynetdicom's stop_dul, poking the reactor between setting the flag and waiting."""
+        if dul.state_machine.current_state == "Sta1":
+            dul._kill_thread = True
+            poke()
+            while dul.is_alive():
+                time.sleep(DUL_LOOP_DELAY)
+            return True
+        return False
+
+    for name in ("send_pdu", "kill_dul"):
         setattr(dul, name, poking(getattr(dul, name)))
+    dul.stop_dul = stop_dul
     transport.close = poking(transport.close)
     # The DUL is a Thread whose target was bound to run_reactor when it was built; it has
     # not started yet (EVT_CONN_OPEN comes first), so its target can still be replaced.

@@ -40,9 +40,3 @@ def render_band(film: Film, top: int, end: int, last: bool) -> DeflatedBand:
     if top == 0:
         return deflate_band(rows, None, last)
     return deflate_band(rows[1:], rows[0], last)
-
-
-def warm_up() -> int:
-    """Run in each new worker so the first real film does not pay for imports and LUTs."""
-    import os
-    return os.getpid()

@@ -101,7 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=15, help="timed runs per server and mode")
     parser.add_argument("--warmup", type=int, default=2, help="uncounted runs per server and mode")
-    parser.add_argument("--p3-reps", type=int, default=2, help="P3 repetitions (1 SCU, then 16)")
+    parser.add_argument("--p3-reps", type=int, default=3, help="P3 repetitions (1 SCU, then 16)")
     parser.add_argument("--p3-scus", type=int, default=16, help="concurrent SCUs in P3")
     parser.add_argument("--p4-sessions", type=int, default=4, help="concurrent dcmprscu sessions in P4")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md",

@@ -23,6 +23,12 @@ from printscp.forward import commands as forward_commands
 from printscp.forward import service as forwarding
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
+    return int(text)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from pynetdicom import debug_logger
 
@@ -41,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         printers, default_ae, settings = _printers(args)
         settings = tls.apply(args, settings)
+        settings.render_workers = args.render_workers
         plan = fault_files.load(args.faults) if args.faults else None
         console = web_serve.open_store(settings.output)
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan,
@@ -193,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--faults", metavar="FILE",
                        help="scripted faults (TOML) for every printer: a file, or a scenario name in faults/")
     web_serve.add_options(serve)
+    serve.add_argument("--render-workers", type=_workers, metavar="N",
+                       help="processes that render films (default: one per core; 0 renders in the spool thread)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
     serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
     forwarding.add_serve_options(serve)

@@ -108,9 +108,12 @@ def dcmtk_binary(name: str) -> Path:
     return path
 
 
-def dcmtk_env() -> dict[str, str]:
-    """Environment for DCMTK tools: TCP_NODELAY=1 or every PDU waits for Nagle."""
-    return {**os.environ, "TCP_NODELAY": "1"}
+def dcmtk_env(nagle: bool = False) -> dict[str, str]:
+    """Environment for DCMTK tools: TCP_NODELAY=1 or every PDU waits for Nagle.
+
+    ``nagle=True`` leaves Nagle on, as DCMTK does by default (the benchmark's P1b)."""
+    env = {k: v for k, v in os.environ.items() if k != "TCP_NODELAY"}
+    return env if nagle else {**env, "TCP_NODELAY": "1"}
 
 
 def free_port() -> int:
@@ -169,6 +172,7 @@ def _run_tool(
     cwd: Path,
     timeout: float,
     check: bool = True,
+    nagle: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run a DCMTK tool with TCP_NODELAY=1, capturing its output as text.
 
@@ -179,7 +183,7 @@ def _run_tool(
     cmd = [str(a) for a in args]
     try:
         done = subprocess.run(
-            cmd, cwd=cwd, env=dcmtk_env(), capture_output=True, text=True,
+            cmd, cwd=cwd, env=dcmtk_env(nagle), capture_output=True, text=True,
             errors="replace", timeout=timeout,
         )
     except subprocess.TimeoutExpired as exc:
@@ -545,6 +549,7 @@ class DcmtkPrint:
         dump: bool = True,
         extra_args: Sequence[str] = (),
         timeout: float = 60,
+        nagle: bool = False,
     ) -> DcmprscuResult:
         """Send one Stored Print with ``dcmprscu -v +d`` to 127.0.0.1:port.
 
@@ -583,7 +588,7 @@ class DcmtkPrint:
         args += (["--noprint"] if noprint else [])
         args += [*extra_args, stored_print]
         start = time.perf_counter()
-        done = _run_tool(args, cwd=self.workdir, timeout=timeout)
+        done = _run_tool(args, cwd=self.workdir, timeout=timeout, nagle=nagle)
         elapsed = time.perf_counter() - start
         return DcmprscuResult(done.returncode, done.stdout, done.stderr, elapsed,
                               [str(a) for a in args], config)
@@ -641,8 +646,10 @@ class DcmprscpServer:
         profile: Mapping[str, str] | None = None,
         dump: bool = False,
         startup_timeout: float = 20.0,
+        nagle: bool = False,
     ):
         self.root = Path(workdir).resolve() / f"dcmprscp-{port}"
+        self.nagle = nagle  # True: DCMTK's default, Nagle left on
         self.port = port
         self.aetitle = aetitle
         self.profile = {**IHEFULL_PROFILE, **(profile or {})}
@@ -686,7 +693,7 @@ class DcmprscpServer:
                 "+d" if self.dump else "-v"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                args, cwd=self.root, env=dcmtk_env(), stdin=subprocess.DEVNULL,
+                args, cwd=self.root, env=dcmtk_env(self.nagle), stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
             )
         try:

@@ -10,6 +10,7 @@ from pynetdicom.dimse_primitives import N_SET
 
 from conftest import wait_for
 from printscp.spool import job as job_module
+from printscp.spool import render_pool
 from scu import FILM_SESSION, GRAY_META, associate, comment_of, gray_pixels, image_item, status_of
 
 
@@ -97,10 +98,11 @@ def test_several_modalities_print_at_once(printer):
 
 
 def test_a_job_that_fails_to_render_is_recorded_and_leaves_no_partial_file(printer, monkeypatch):
-    def broken(film):
+    def broken(film, png):
         raise MemoryError("simulated: the film does not fit in memory")
 
-    monkeypatch.setattr(job_module, "compose", broken)
+    monkeypatch.setattr(render_pool, "_size", 0)  # render in this process, where the patch applies
+    monkeypatch.setattr(job_module, "render_film", broken)
     before = printer.settled_jobs()
     with associate(printer.port) as scu:
         assert scu.print_film([gray_pixels(8, 8, 100)], r"STANDARD\1,1")["print"] == 0

@@ -44,6 +44,12 @@ def burn(image: Image.Image, film: Film) -> Image.Image:
     if not found:
         return image
     canvas = np.array(image)
+    burn_into(canvas, film, found)
+    return Image.fromarray(canvas, image.mode)
+
+
+def burn_into(canvas: np.ndarray, film: Film, found: list[Label]) -> None:
+    """Set the labels' pixels of the composed film array in place (no copy of the film)."""
     height, width = canvas.shape[:2]
     for label in found:
         left, top, right, bottom = label.rect.to_pixels(film.dpi)
@@ -54,7 +60,6 @@ def burn(image: Image.Image, film: Film) -> Image.Image:
         inside = mask[max(0, -top):mask.shape[0] - max(0, bottom - height),
                       max(0, -left):mask.shape[1] - max(0, right - width)]
         canvas[max(0, top):min(bottom, height), max(0, left):min(right, width)][inside] = label.gray
-    return Image.fromarray(canvas, image.mode)
 
 
 def text_mask(label: Label, width: int, height: int, dpi: int) -> np.ndarray:

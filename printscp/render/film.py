@@ -8,6 +8,8 @@ and the whole plane is then shown as the luminance a viewer sees (density.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PIL import Image
 
@@ -40,10 +42,44 @@ def film_pixels(film: Film) -> tuple[int, int]:
 
 def compose(film: Film) -> Image.Image:
     """The whole film as an 8-bit 'L' (or 'RGB' for colour films) image at film.dpi."""
+    return Image.fromarray(compose_array(film), "RGB" if film.is_color else "L")
+
+
+def compose_array(film: Film, band: tuple[int, int] | None = None) -> np.ndarray:
+    """The film as uint8 (height, width) gray or (height, width, 3) RGB, built in place.
+
+    Grayscale goes straight to display values: each box's P-value -> density LUT and the
+    density -> display LUT are chained into one 4096-entry table, which is exactly
+    display_lut[density_plane(film)] without the film-sized uint16 plane and its lookup.
+    `band` = (first row, end row) composes only those rows of a grayscale film (render
+    workers share a film that way); only the boxes that reach into the band are resampled.
+    """
     if film.is_color:
-        return Image.fromarray(_compose_color(film), "RGB")
-    lut = density_display_lut(film.base_density, film.illumination, film.reflected_ambient_light)
-    return Image.fromarray(lut[density_plane(film)], "L")
+        return _compose_color(film)
+    display = density_display_lut(film.base_density, film.illumination, film.reflected_ambient_light)
+    width, height = film_pixels(film)
+    top, bottom = band or (0, height)
+    canvas = np.full((bottom - top, width), display[_od(film.border_density)], dtype=np.uint8)
+    for rect, image in zip(film.box_rects, film.images):
+        box = rect.to_pixels(film.dpi)
+        if box[3] <= top or box[1] >= bottom:
+            continue
+        _put(canvas, top, box[1], box[3], box[0], box[2], display[_od(film.empty_image_density)])
+        if image is not None:
+            placed = _paste(canvas, _tile(image, film, display), box, top)
+            _trim(canvas, placed, box, film, display[_od(film.trim_density)], top)
+    return canvas
+
+
+def boxes_in_band(film: Film, band: tuple[int, int]) -> Film:
+    """The film with the images of boxes outside `band` left out: less to send a worker."""
+    images = tuple(image if image is not None and _reaches(rect.to_pixels(film.dpi), band) else None
+                   for rect, image in zip(film.box_rects, film.images))
+    return replace(film, images=images)
+
+
+def _reaches(box, band) -> bool:
+    return box[3] > band[0] and box[1] < band[1]
 
 
 def density_plane(film: Film) -> np.ndarray:
@@ -57,7 +93,7 @@ def density_plane(film: Film) -> np.ndarray:
     plane = np.full((height, width), _od(film.border_density), dtype=np.uint16)
     for rect, image in zip(film.box_rects, film.images):
         box = rect.to_pixels(film.dpi)
-        plane[box[1]:box[3], box[0]:box[2]] = _od(film.empty_image_density)
+        _put(plane, 0, box[1], box[3], box[0], box[2], _od(film.empty_image_density))
         if image is not None:
             placed = _paste(plane, _density_tile(image, film), box)
             _trim(plane, placed, box, film, _od(film.trim_density))
@@ -71,7 +107,7 @@ def _compose_color(film: Film) -> np.ndarray:
     canvas[:] = lut[_od(film.border_density)]
     for rect, image in zip(film.box_rects, film.images):
         box = rect.to_pixels(film.dpi)
-        canvas[box[1]:box[3], box[0]:box[2]] = lut[_od(film.empty_image_density)]
+        _put(canvas, 0, box[1], box[3], box[0], box[2], lut[_od(film.empty_image_density)])
         if image is not None:
             rgb = _resized(image.pixels, image, "RGB")
             placed = _paste(canvas, 255 - rgb if image.polarity == "REVERSE" else rgb, box)
@@ -79,25 +115,35 @@ def _compose_color(film: Film) -> np.ndarray:
     return canvas
 
 
-def _paste(canvas: np.ndarray, tile: np.ndarray, box) -> tuple[int, int, int, int]:
-    """Centre `tile` in the box; returns where it landed."""
-    left, top, right, bottom = box
+def _paste(canvas: np.ndarray, tile: np.ndarray, box, top: int = 0) -> tuple[int, int, int, int]:
+    """Centre `tile` in the box (film coordinates; the canvas starts at film row `top`);
+    returns where it landed on the film."""
+    left, box_top, right, bottom = box
     x = left + (right - left - tile.shape[1]) // 2
-    y = top + (bottom - top - tile.shape[0]) // 2
-    canvas[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
+    y = box_top + (bottom - box_top - tile.shape[0]) // 2
+    first, end = max(y, top), min(y + tile.shape[0], top + canvas.shape[0])
+    if first < end:
+        canvas[first - top:end - top, x:x + tile.shape[1]] = tile[first - y:end - y]
     return x, y, x + tile.shape[1], y + tile.shape[0]
 
 
-def _trim(canvas: np.ndarray, placed, box, film: Film, value) -> None:
+def _trim(canvas: np.ndarray, placed, box, film: Film, value, top: int = 0) -> None:
     """Trim YES: a frame of trim_width_mm just outside the image, kept inside its box."""
     if not film.trim_width_mm:
         return
     w = max(1, round(film.trim_width_mm * film.dpi / MM_PER_INCH))
-    left, top, right, bottom = placed
-    outer = (max(box[0], left - w), max(box[1], top - w), min(box[2], right + w), min(box[3], bottom + w))
-    for y0, y1, x0, x1 in ((outer[1], top, outer[0], outer[2]), (bottom, outer[3], outer[0], outer[2]),
-                           (top, bottom, outer[0], left), (top, bottom, right, outer[2])):
-        canvas[y0:y1, x0:x1] = value
+    left, up, right, bottom = placed
+    outer = (max(box[0], left - w), max(box[1], up - w), min(box[2], right + w), min(box[3], bottom + w))
+    for y0, y1, x0, x1 in ((outer[1], up, outer[0], outer[2]), (bottom, outer[3], outer[0], outer[2]),
+                           (up, bottom, outer[0], left), (up, bottom, right, outer[2])):
+        _put(canvas, top, y0, y1, x0, x1, value)
+
+
+def _put(canvas: np.ndarray, top: int, y0: int, y1: int, x0: int, x1: int, value) -> None:
+    """canvas[y0:y1, x0:x1] = value in film rows, for a canvas that starts at film row `top`."""
+    first, end = max(y0 - top, 0), min(y1 - top, canvas.shape[0])
+    if first < end:
+        canvas[first:end, x0:x1] = value
 
 
 def _od(density: float) -> int:
@@ -115,7 +161,20 @@ def _resized(pixels: np.ndarray, image: ImageContent, mode: str) -> np.ndarray:
 
 
 def _density_tile(image: ImageContent, film: Film) -> np.ndarray:
-    scaled = _resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F")
-    index = np.clip(np.rint(scaled * (P_LEVELS - 1)), 0, P_LEVELS - 1).astype(np.intp)
     lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
-    return lut[index]
+    return lut[_p_index(image, film)]
+
+
+def _tile(image: ImageContent, film: Film, display: np.ndarray) -> np.ndarray:
+    """The image's display values: the density tile and its display lookup fused into one table."""
+    lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
+    return display[lut][_p_index(image, film)]
+
+
+def _p_index(image: ImageContent, film: Film) -> np.ndarray:
+    """Resampled P-values quantised to P_LEVELS, computed in place on the one float tile."""
+    scaled = np.multiply(_resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F"),
+                         P_LEVELS - 1, dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, P_LEVELS - 1, out=scaled)
+    return scaled.astype(np.uint16)

@@ -30,6 +30,7 @@ from printscp.spool.disk import DiskWatch
 from printscp.spool.names import safe_name
 from printscp.spool.records import AssociationRecords
 from printscp.scp.records import AssociationRecorder
+from printscp.spool import render_pool
 from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
@@ -72,6 +73,7 @@ class Settings:
     tls_cert: Path | None = None  # server certificate chain, PEM
     tls_key: Path | None = None  # its private key, PEM
     tls_ca: Path | None = None  # CA certificates a client must present a certificate from; None: no client certificate
+    render_workers: int | None = None  # film render processes; None: PRINTSCP_RENDER_WORKERS or one per core
 
 
 @dataclass
@@ -116,6 +118,8 @@ class PrintServer:
                  printers: dict[str, Profile] | None = None, default_ae: str | None = "auto",
                  faults: FaultPlan | None = None, on_record=None, on_published=None):
         self.settings = settings
+        if settings.render_workers is not None:
+            render_pool.configure(settings.render_workers)
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
         # An operator's title may hold '/' or '..': the folder gets a safe name (spool/names.py).

@@ -6,26 +6,30 @@ fails still gets a folder with a job.json saying why, and no half-written image.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import logging
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from printscp.model.print_request import Film, PrintRequest
-from printscp.render.annotations import burn, labels
-from printscp.render.film import compose
-from printscp.render.writers import to_srgb, write_pdf, write_png
+from printscp.render.annotations import labels
+from printscp.render.film import boxes_in_band, film_pixels
+from printscp.render.output import render_band, render_film
+from printscp.render.writers import EncodedFilm, PdfWriter, join_bands, write_png
+from printscp.spool import keep, render_pool
 from printscp.spool.disk import is_output_fault
 from printscp.spool.records import record_path
-from printscp.spool import keep
 
 log = logging.getLogger("printscp.spool")
 
 INCOMING = ".incoming"
+MAX_BANDS = 4  # a film is split across at most this many render workers
+BAND_MIN_ROWS = 1024  # shorter films are not worth splitting
 
 
 @dataclass(frozen=True)
@@ -148,19 +152,69 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
 
 
 def _render(request: PrintRequest, folder: Path) -> list[Path]:
-    images = []
-    paths = []
-    for number, film in enumerate(request.films, start=1):
-        image = compose(film)
-        path = folder / f"film-{number:03d}.png"
-        write_png(burn(image, film), path, film.dpi, film.icc_profile)  # the PDF gets the labels as text instead
-        images.append((to_srgb(image, film.icc_profile), film))
-        paths.append(path)
-    pages = [(image, film.width_mm, film.height_mm, labels(film))
-             for image, film in (images[i] for i in delivery_order(request))]
-    pdf = folder / "job.pdf"
-    write_pdf(pages, pdf, title=f"printscp job {folder.name}")
-    return paths + [pdf]
+    """Films render in the pool, in parallel; the PDF takes each film's stream in order."""
+    paths = [folder / f"film-{number:03d}.png" for number in range(1, len(request.films) + 1)]
+    tasks = [_start(film, path) for film, path in zip(request.films, paths)]
+    pdf_path = folder / "job.pdf"
+    pdf = PdfWriter(pdf_path, title=f"printscp job {folder.name}")
+    try:
+        images = [pdf.add_image(task.result()) for task in tasks]
+        for i in delivery_order(request):
+            film = request.films[i]
+            pdf.add_page(images[i], film.width_mm, film.height_mm, labels(film))
+        pdf.close()
+    except BaseException:
+        pdf.abort()
+        futures = [future for task in tasks for future in task.futures]
+        for future in futures:  # no worker may still write into the folder being cleaned
+            future.cancel()
+        concurrent.futures.wait(futures)
+        raise
+    return paths + [pdf_path]
+
+
+@dataclass
+class _FilmTask:
+    """One film in the render pool: whole in one worker, or in horizontal bands across several
+    (a plain grayscale film: no burnt-in labels, no colour conversion for the PDF)."""
+
+    film: Film
+    png: Path
+    futures: list[concurrent.futures.Future]
+    banded: bool
+
+    def result(self) -> EncodedFilm:
+        """The film's stream for the PDF; a banded film's PNG is written here from its bands."""
+        try:
+            parts = [future.result() for future in self.futures]
+        except Exception as exc:
+            for future in self.futures:
+                render_pool.recover(future, exc)
+            raise
+        if not self.banded:
+            return parts[0]
+        width, height = film_pixels(self.film)
+        encoded = join_bands(width, height, 1, parts)
+        write_png(encoded, self.png, self.film.dpi)
+        return encoded
+
+
+def _start(film: Film, png: Path) -> _FilmTask:
+    lean = _for_render(film)
+    height = film_pixels(film)[1]
+    bands = min(render_pool.size(), MAX_BANDS)
+    if bands < 2 or height < BAND_MIN_ROWS or film.is_color or labels(film):
+        return _FilmTask(film, png, [render_pool.submit(render_film, lean, png)], False)
+    edges = [round(height * k / bands) for k in range(bands + 1)]
+    futures = [render_pool.submit(render_band, boxes_in_band(lean, (max(top - 1, 0), end)), top, end, end == height)
+               for top, end in zip(edges, edges[1:])]
+    return _FilmTask(film, png, futures, True)
+
+
+def _for_render(film: Film) -> Film:
+    """What a render worker needs: the film without its job.json attributes (less to pickle)."""
+    images = tuple(None if image is None else replace(image, attributes={}) for image in film.images)
+    return replace(film, attributes={}, images=images)
 
 
 def _film_record(number: int, film: Film) -> dict:

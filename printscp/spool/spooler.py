@@ -1,7 +1,9 @@
 """A bounded print queue drained by worker threads.
 
-N-ACTION only enqueues, so the association answers at once; rendering (numpy, Pillow,
-zlib) releases the GIL for its heavy parts and does not stall other associations.
+N-ACTION only enqueues, so the association answers at once. Films render in worker
+processes (render_pool.py), so rendering never holds the association threads' GIL;
+there is one spool thread per render worker, so jobs of different SCUs render side by
+side, while the jobs of one calling AE are still printed one after another, in order.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import collections
 import itertools
 import json
 import logging
-import queue
 import shutil
 import threading
 import time
@@ -21,25 +22,25 @@ from pathlib import Path
 from printscp.model.hierarchy import QueueFull
 from printscp.model.print_request import PrintRequest
 from printscp.spool import job as jobs
+from printscp.spool import render_pool
 from printscp.spool.disk import DiskWatch, is_output_fault
 
 log = logging.getLogger("printscp.spool")
 
-_STOP = object()
 KEEP_RECORDS = 1000  # finished folders and unwritten records kept for tests and the console
 # Print Priority (2000,0020) orders the queue: HIGH before MED before LOW, first come first
-# served within one (the sequence number breaks ties, so items are never compared).
+# served within one.
 PRIORITY = {"HIGH": 0, "MED": 1, "LOW": 2}
-LAST = len(PRIORITY)  # the stop marker, after every job
 
 
 class Spooler:
-    def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
+    def __init__(self, output_dir: Path, queue_size: int, workers: int | None = None, *,
                  seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
                  disk: DiskWatch | None = None, keep_images: bool = False,
                  while_failed: str = "fail", duplicate_window_s: float = 0.0):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
         `printer_status()`: the printer's (status, info), read as each job starts;
+        `workers`: spool threads, by default one per render worker process;
         `disk`: the watch over the output folder, measured before each job and told of
         every failed write;
         `while_failed`: "hold" keeps a job PENDING while the printer is in FAILURE (call
@@ -57,8 +58,9 @@ class Spooler:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.output_dir / jobs.INCOMING, ignore_errors=True)  # leftovers of a killed server
         self.queue_size = queue_size
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
-        self._order = itertools.count()
+        self._waiting: collections.deque[jobs.Job] = collections.deque()
+        self._printing: set[str] = set()  # calling AEs with a job in a worker: theirs wait their turn
+        self._closed = False
         self._pending = 0
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
@@ -69,6 +71,7 @@ class Spooler:
         self.unwritten: collections.deque[dict] = collections.deque(maxlen=KEEP_RECORDS)
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self.on_published: list[Callable[[Path], None]] = []  # the job store and the forwarding outbox; must not block
+        workers = max(1, render_pool.size()) if workers is None else workers
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -81,8 +84,9 @@ class Spooler:
             job_id = f"{self._session}-{next(self._ids):04d}"
         if request.print_job is not None:  # before the worker can see it: Pending comes first
             request.print_job.set_state("PENDING", self._pending_info())
-        rank = PRIORITY.get(str(request.film_session.get("PrintPriority", "MED")), PRIORITY["MED"])
-        self._queue.put((rank, next(self._order), jobs.Job(job_id, request, datetime.now())))
+        with self._cond:
+            self._waiting.append(jobs.Job(job_id, request, datetime.now()))
+            self._cond.notify_all()
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
 
@@ -116,26 +120,40 @@ class Spooler:
         self._stopping.set()
         if not finished:
             self._fail_queued("printscp stopped before this job was printed")
-        for _ in self._threads:
-            self._queue.put((LAST, next(self._order), _STOP))
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
         for t in self._threads:
             t.join(timeout=30)
 
     def _fail_queued(self, reason: str) -> None:
         while True:
-            try:
-                *_, item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is not _STOP:
-                if item.request.print_job is not None:
-                    item.request.print_job.set_state("FAILURE", "PRINTER DOWN")
-                self._finish(self._record_failure(item, "PRINTER DOWN", reason))
+            with self._cond:
+                if not self._waiting:
+                    return
+                item = self._waiting.popleft()
+            if item.request.print_job is not None:
+                item.request.print_job.set_state("FAILURE", "PRINTER DOWN")
+            self._finish(self._record_failure(item, "PRINTER DOWN", reason))
+
+    def _next(self) -> jobs.Job | None:
+        """The most urgent (then oldest) waiting job whose calling AE has none printing; None once closed."""
+        with self._cond:
+            while True:
+                ready = [item for item in self._waiting if item.request.calling_ae not in self._printing]
+                if ready:  # min() keeps the first of equals: first come, first served within a priority
+                    item = min(ready, key=_priority)
+                    self._waiting.remove(item)
+                    self._printing.add(item.request.calling_ae)
+                    return item
+                if self._closed:
+                    return None
+                self._cond.wait()
 
     def _work(self) -> None:
         while True:
-            *_, item = self._queue.get()
-            if item is _STOP:
+            item = self._next()
+            if item is None:
                 return
             try:
                 self._note_duplicate(item)
@@ -154,6 +172,8 @@ class Spooler:
                     self.on_finished(item)
                 except Exception:
                     log.exception("job %s: the on_finished hook failed", item.job_id)
+            with self._cond:
+                self._printing.discard(item.request.calling_ae)
             self._finish(folder)
 
     def _print(self, item: jobs.Job) -> Path:
@@ -189,6 +209,7 @@ class Spooler:
             log.error("job %s FAILURE (%s) and no folder could be written; its record: %s",
                       item.job_id, info, json.dumps(record, default=str, separators=(",", ":")))
             return None
+
     def _note_duplicate(self, item: jobs.Job) -> None:
         """A modality that retries after a warning sends the same job again; a profile with
         `duplicate_window_s` records the repeat as a duplicate of the first (it still prints)."""
@@ -241,3 +262,7 @@ class Spooler:
                 listener(folder)
             except Exception:
                 log.exception("job folder %s: a publish listener failed", folder)
+
+
+def _priority(item: jobs.Job) -> int:
+    return PRIORITY.get(str(item.request.film_session.get("PrintPriority", "MED")), PRIORITY["MED"])

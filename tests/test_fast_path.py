@@ -1,0 +1,139 @@
+"""scp/fast_path.py: what it assumes about pynetdicom still holds, and what it does on real sockets.
+
+If a pynetdicom upgrade breaks an assumption, the first tests here fail by name, instead of
+the server quietly losing TCP_QUICKACK or reading PDUs the slow way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import socket
+import threading
+
+import numpy as np
+import pytest
+from pynetdicom.dul import DULServiceProvider
+from pynetdicom.transport import AssociationSocket
+
+from conftest import wait_for
+from scu import associate
+from printscp.scp import fast_path
+
+
+def test_pynetdicom_reads_every_pdu_through_the_association_sockets_recv():
+    source = inspect.getsource(DULServiceProvider._read_pdu_data)
+    assert "self.socket.recv(6)" in source and "self.socket.recv(pdu_length)" in source
+    assert list(inspect.signature(AssociationSocket.recv).parameters) == ["self", "nr_bytes"]
+
+
+def test_pynetdicom_keeps_the_os_socket_in_dot_socket_and_naps_by_run_loop_delay():
+    assert "self.socket = " in inspect.getsource(AssociationSocket.__init__)
+    assert "time.sleep(self._run_loop_delay)" in inspect.getsource(DULServiceProvider.run_reactor)
+    assert "self._run_loop_delay" in inspect.getsource(DULServiceProvider.__init__)
+
+
+# pynetdicom 3.0.4's DULServiceProvider.run_reactor, which fast_path._reactor copies
+# with its idle nap replaced: if this changes, compare the two loops and update both.
+RUN_REACTOR_SHA256 = "e3a10eb3a0931e4854af33b9496e92d9679522aca26b0e04da8967559b9e2803"
+
+
+def test_the_reactor_loop_fast_path_copies_is_unchanged():
+    from pynetdicom.dul import DULServiceProvider as Dul
+    source = inspect.getsource(Dul.run_reactor)
+    assert hashlib.sha256(source.encode()).hexdigest() == RUN_REACTOR_SHA256, (
+        "pynetdicom's run_reactor changed: review printscp/scp/fast_path._reactor against it")
+    assert "Thread.__init__(self, target=make_target(self.run_reactor))" in inspect.getsource(Dul.__init__)
+
+
+def test_stop_dul_is_still_the_loop_fast_path_replaces():
+    from pynetdicom.dul import DULServiceProvider as Dul
+    source = inspect.getsource(Dul.stop_dul)
+    assert 'if self.state_machine.current_state == "Sta1":' in source
+    assert "self._kill_thread = True" in source and "while self.is_alive():" in source
+
+
+def test_connection_open_fires_before_the_association_and_its_dul_thread_start():
+    from pynetdicom.transport import RequestHandler
+    source = inspect.getsource(RequestHandler.handle)
+    assert source.index("evt.EVT_CONN_OPEN") < source.index("assoc.start()")
+
+
+class CountingSocket(socket.socket):
+    """A real TCP socket that counts TCP_QUICKACK re-arms."""
+
+    quickacks = 0
+
+    def setsockopt(self, level, option, value, *rest):
+        if level == socket.IPPROTO_TCP and option == fast_path.QUICKACK:
+            self.quickacks += 1
+        return super().setsockopt(level, option, value, *rest)
+
+
+class Transport:  # what fast_path touches of an AssociationSocket
+    def __init__(self, sock):
+        self.socket = sock
+
+
+@pytest.fixture
+def tcp_pair():
+    server = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(server.getsockname())
+    conn, _ = server.accept()
+    accepted = CountingSocket(fileno=conn.detach())
+    server.close()
+    yield client, accepted
+    client.close()
+    accepted.close()
+
+
+def test_recv_reassembles_a_pdu_sent_in_pieces_and_rearms_quickack_after_each_receive(tcp_pair):
+    client, accepted = tcp_pair
+    payload = np.random.default_rng(1).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
+    recv = fast_path._receiver(Transport(accepted), quickack=fast_path.QUICKACK is not None)
+
+    def send():
+        for start in range(0, len(payload), 7000):
+            client.sendall(payload[start:start + 7000])
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    head = recv(6)
+    body = recv(len(payload) - 6)
+    sender.join()
+    assert bytes(head + body) == payload and isinstance(body, bytearray)
+    if fast_path.QUICKACK is not None:  # Linux: once per receive, so at least once per read
+        assert accepted.quickacks >= 2
+
+
+def test_recv_returns_what_arrived_when_the_peer_closes_mid_pdu(tcp_pair):
+    client, accepted = tcp_pair
+    recv = fast_path._receiver(Transport(accepted), quickack=fast_path.QUICKACK is not None)
+    client.sendall(b"\x04\x00\x00\x00\x10\x00abc")
+    client.close()
+    assert recv(6) == b"\x04\x00\x00\x00\x10\x00"
+    assert recv(16) == b"abc"  # pynetdicom then reports the PDU as cut short, as with its own recv
+
+
+def test_the_server_tunes_every_accepted_association_and_still_prints(printer):
+    with associate(printer.port) as scu:
+        client_port = scu.assoc.dul.socket.socket.getsockname()[1]
+
+        def server_side():
+            for assoc in printer.server.ae.active_associations:
+                try:
+                    sock = assoc.dul.socket.socket
+                    if sock is not None and sock.getpeername()[1] == client_port:
+                        return assoc
+                except OSError:
+                    continue
+            return None
+
+        assoc = wait_for(server_side, what="the server side of this association")
+        assert assoc.dul.socket.recv.__qualname__.startswith("_receiver")
+        assert "_wait_for_work" in assoc.dul._target.__qualname__  # the reactor that sleeps until there is work
+        assert assoc.dul._run_loop_delay == fast_path.DUL_LOOP_DELAY
+        assert assoc.dul.socket.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        pixels = (np.arange(256 * 256, dtype=np.uint16).reshape(256, 256) % 4096)
+        statuses = scu.print_film([pixels], r"STANDARD\1,1")
+    assert statuses["image_boxes"] == [0] and statuses["print"] == 0

@@ -60,6 +60,10 @@ class Settings:
     host: str = ""
     port: int = 11112
     output: Path = Path("output")
+    acse_timeout: float = 30.0  # -ta: A-ASSOCIATE/A-RELEASE replies (ARTIM)
+    dimse_timeout: float = 30.0  # -td: the next DIMSE message
+    network_timeout: float = 60.0  # -tn: an idle association
+    max_pdu: int | None = None  # -pdu: our Maximum PDU Length; None: the profiles' max_pdu_size
 
 
 @dataclass
@@ -134,7 +138,13 @@ class PrintServer:
         _register_retired_print_classes()
         ae = AE(ae_title=self.settings.ae_title)
         profiles = [p.profile for p in self.printers.values()]
-        ae.maximum_pdu_size = max(p.association.max_pdu_size for p in profiles)
+        if self.settings.max_pdu is not None:
+            ae.maximum_pdu_size = self.settings.max_pdu
+        else:
+            ae.maximum_pdu_size = max(p.association.max_pdu_size for p in profiles)
+        ae.acse_timeout = self.settings.acse_timeout
+        ae.dimse_timeout = self.settings.dimse_timeout
+        ae.network_timeout = self.settings.network_timeout
         ae.maximum_associations = max(p.association.max_associations for p in profiles)
         ae.require_called_aet = True  # the router sets the acceptor title of every known printer
         ae.supported_contexts = next(iter(self.printers.values())).contexts

@@ -173,9 +173,16 @@ def _conformance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    import pydicom
+    import pynetdicom
+
+    return f"printscp {__version__} (pynetdicom {pynetdicom.__version__}, pydicom {pydicom.__version__})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="printscp", description="A DICOM Print SCP that behaves like a film printer.")
-    parser.add_argument("--version", action="version", version=f"printscp {__version__}")
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the printer and write each print job to the output directory")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import tomli_w
 
-from printscp import formats, layout, uids
+from printscp import formats, layout, resources, uids
 
-LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
+LAYOUTS_DIR = resources.data_dir("layouts")
 DEFAULT_PROFILE = "default"
 
 ENUMS = {

@@ -24,11 +24,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from printscp import uids
+from printscp import resources, uids
 from printscp.faults.terms import PRINTER_STATUSES, status_problem, term_problem
 from printscp.status import Status
 
-FAULTS_DIR = Path(__file__).resolve().parent.parent.parent / "faults"
+FAULTS_DIR = resources.data_dir("faults")
 OPERATIONS = ("N-CREATE", "N-SET", "N-GET", "N-ACTION", "N-DELETE", "C-ECHO")
 ERROR_COMMENT_MAX = 64  # Error Comment is LO
 _UIDS_BY_NAME = {name.lower(): uid for uid, name in uids.NAMES.items()}

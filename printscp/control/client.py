@@ -129,9 +129,17 @@ def _faults_check(args: argparse.Namespace) -> int:
 
 
 def _faults_list(args: argparse.Namespace) -> int:
-    for name in shipped():
-        plan = load(name)
-        print(f"{name:<44} {plan.description}")
+    names = shipped()
+    if not names:
+        print("printscp: no shipped fault scenarios found: the installation is incomplete; reinstall printscp",
+              file=sys.stderr)
+        return 1
+    for name in names:
+        try:
+            description = load(name).description
+        except FaultError as exc:
+            description = f"(does not load: {str(exc).splitlines()[0]})"
+        print(f"{name:<44} {description}")
     return 0
 
 

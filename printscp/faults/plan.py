@@ -20,6 +20,7 @@ error names the file, the rule and the key, as printer profiles do.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +100,14 @@ def load(name_or_path: str | Path) -> FaultPlan:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if path.parent == FAULTS_DIR and not str(name_or_path).endswith(".toml"):
+            close = difflib.get_close_matches(str(name_or_path), shipped(), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise FaultError(f"unknown fault scenario {str(name_or_path)!r}: {hint}see `printscp faults list` "
+                             "for the shipped ones (or give a TOML path)") from None
         raise FaultError(f"{path}: no such fault file") from None
-    except OSError as exc:
-        raise FaultError(f"{path}: cannot read: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FaultError(f"{path}: cannot read the fault file: {getattr(exc, 'strerror', None) or exc}") from None
     return loads(text, str(path))
 
 

@@ -20,6 +20,7 @@ from printscp import uids
 from printscp.model.hierarchy import Hierarchy, Response
 from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
 from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
+from printscp.scp import assoc_log
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.status import Status
@@ -221,9 +222,12 @@ class PrintHandlers:
         """(status, dataset) as pynetdicom wants them, N-CREATE UID rules included (§7.3)."""
         status = response.status
         level = logging.INFO if status.is_success else logging.WARNING
+        extra = {**assoc_log.context(event.assoc), "message_id": event.request.MessageID, "operation": _op(event),
+                 "sop_class": uids.name(_sop_class(event.request)), "status": f"{int(status):04X}",
+                 "error_comment": response.comment or None}
         log.log(level, "%s %s %s -> %s%s", _ae(event.assoc.requestor.ae_title), _op(event),
                 uids.name(_sop_class(event.request)), status,
-                f": {response.comment}" if response.comment else "")
+                f": {response.comment}" if response.comment else "", extra=extra)
         ds = response.dataset if not status.is_failure else None
         if status.is_success:
             if n_create and ds is not None:

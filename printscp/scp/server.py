@@ -10,6 +10,7 @@ called-AE check, which rejects it with "called AE title not recognised".
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +24,10 @@ from printscp import uids
 from printscp.faults import FaultPlan
 from printscp.model.printer import Printer
 from printscp.profile import Profile
+from printscp.scp.assoc_log import AssociationLog
 from printscp.scp.faults_hook import FaultHook
 from printscp.scp.handlers import PrintHandlers
+from printscp.spool.retention import Policy
 from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
@@ -73,6 +76,7 @@ class EmulatedPrinter:
     ae_title: str
     profile: Profile
     output: Path
+    after_job: Callable[[], None] | None = None
     printer: Printer = field(init=False)
     spooler: Spooler = field(init=False)
     contexts: list[PresentationContext] = field(init=False)
@@ -81,7 +85,7 @@ class EmulatedPrinter:
         self.printer = Printer(self.profile)
         self.spooler = Spooler(self.output, queue_size=self.profile.spool.queue_size,
                                seconds_per_film=self.profile.spool.seconds_per_film,
-                               printer_status=lambda: self.printer.status)
+                               printer_status=lambda: self.printer.status, after_job=self.after_job)
         self.contexts = supported_contexts(self.profile)
 
 
@@ -96,11 +100,13 @@ class PrintServer:
 
     def __init__(self, profile: Profile | None, settings: Settings, *,
                  printers: dict[str, Profile] | None = None, default_ae: str | None = "auto",
-                 faults: FaultPlan | None = None):
+                 faults: FaultPlan | None = None, retention: Policy | dict | None = None):
         self.settings = settings
+        self.retention = Policy(**retention) if isinstance(retention, dict) else retention or Policy()
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
-        self.printers = {ae: EmulatedPrinter(ae, p, settings.output / ae if several else settings.output)
+        after_job = self.apply_retention if self.retention.active else None
+        self.printers = {ae: EmulatedPrinter(ae, p, settings.output / ae if several else settings.output, after_job)
                          for ae, p in setups.items()}
         first = next(iter(self.printers.values()))
         if default_ae == "auto":  # one printer: it answers any title unless its profile checks it
@@ -112,6 +118,7 @@ class PrintServer:
         if faults is not None:
             self.faults.load(faults)
         self.handlers = PrintHandlers(self.route, self.faults)
+        self.association_log = AssociationLog()
         self.ae = self._build_ae()
         self._server = None
 
@@ -130,6 +137,23 @@ class PrintServer:
 
     def load_faults(self, plan: FaultPlan) -> None:
         self.faults.load(plan)
+
+    def apply_retention(self) -> list[Path]:
+        """Remove old jobs under the output directory by the [retention] policy (start-up, each job)."""
+        return self.retention.apply(self.settings.output)
+
+    def reload_profiles(self, profiles: dict[str, Profile]) -> list[str]:
+        """SIGHUP: new associations get the new profile's behaviour and contexts; the AE titles,
+        the print queue and the printer's status and memory stay until a restart."""
+        changed = []
+        for ae, profile in profiles.items():
+            current = self.printers.get(ae)
+            if current is None or current.profile == profile:
+                continue
+            current.profile = profile
+            current.contexts = supported_contexts(profile)
+            changed.append(ae)
+        return changed
 
     def route(self, called_ae: str) -> EmulatedPrinter | None:
         return self.printers.get(called_ae.strip()) or self.printers.get(self.default_ae or "")
@@ -156,12 +180,14 @@ class PrintServer:
 
     def start(self) -> None:
         address = (self.settings.host, self.settings.port)
-        self._server = self.ae.start_server(address, block=False, evt_handlers=self.handlers.bindings())
+        self._server = self.ae.start_server(address, block=False, evt_handlers=self.handlers.bindings() + self.association_log.bindings())
         self.faults.start()  # the timeline's clock starts when the printer can be reached
+        if self.retention.active:
+            self.apply_retention()
         for p in self.printers.values():
-            log.info("printer %s: profile %s (%s), output %s", p.ae_title, p.profile.name,
+            log.debug("printer %s: profile %s (%s), output %s", p.ae_title, p.profile.name,
                      p.profile.profile.description or "no description", p.spooler.output_dir.resolve())
-        log.info("printscp listening on %s:%d; unknown called AE titles %s", self.settings.host or "*", self.port,
+        log.debug("printscp listening on %s:%d; unknown called AE titles %s", self.settings.host or "*", self.port,
                  f"go to {self.default_ae}" if self.default_ae else "are rejected")
 
     def stop(self, drain_timeout: float = 120.0) -> None:

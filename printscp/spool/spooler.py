@@ -27,9 +27,11 @@ _STOP = object()
 
 class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int = 1, *,
-                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL")):
+                 seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
+                 after_job: Callable[[], None] | None = None):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
-        `printer_status()`: the printer's (status, info), read as each job starts."""
+        `printer_status()`: the printer's (status, info), read as each job starts;
+        `after_job()`: called by the worker once a job is published (retention)."""
         self.seconds_per_film = seconds_per_film
         self.printer_status = printer_status
         self._stopping = threading.Event()
@@ -44,6 +46,7 @@ class Spooler:
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.finished: list[Path] = []
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
+        self.after_job = after_job
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -110,6 +113,11 @@ class Spooler:
                 except Exception:
                     log.exception("job %s: the on_finished hook failed", item.job_id)
             self._finish(folder)
+            if self.after_job is not None:
+                try:
+                    self.after_job()
+                except Exception:
+                    log.exception("after job %s: retention failed", item.job_id)
 
     def _print(self, item: jobs.Job) -> Path:
         """PENDING -> PRINTING -> DONE | FAILURE, as a film printer reports it (PS3.3 C.13.8)."""

@@ -34,6 +34,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class _NoPynetdicomTracebacks(logging.Filter):
+    """pynetdicom logs the traceback of an exception in an event handler, including its own
+    debug dumps (3.0.4: an N-GET without Attribute Identifier List); the line before already
+    names the error, and a traceback must not reach an operator's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.name.startswith("pynetdicom"):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def configure(level: str = "INFO", log_file: str | None = None, log_format: str = "text") -> None:
     """Route every logger through one handler; raises OSError if log_file cannot be opened."""
     handler = logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
@@ -41,6 +52,7 @@ def configure(level: str = "INFO", log_file: str | None = None, log_format: str 
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname).1s %(name)s: %(message)s"))
+    handler.addFilter(_NoPynetdicomTracebacks())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -38,10 +38,14 @@ def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
 
 
-def write_pdf(pages: list[tuple[Image.Image, float, float, list[Label]]], path: Path, title: str) -> None:
-    """pages: (film image, width_mm, height_mm, annotation labels) in delivery order."""
+def write_pdf(pages: list[tuple[Image.Image, float, float, list[Label]]], path: Path, title: str,
+              subject: str = "", keywords: tuple[str, ...] = ()) -> None:
+    """pages: (film image, width_mm, height_mm, annotation labels) in delivery order. The
+    metadata says where a PDF found on a disk came from (job, calling AE, session label)."""
     pdf = canvas.Canvas(str(path), pageCompression=1)
     pdf.setTitle(title)
+    pdf.setSubject(subject)
+    pdf.setKeywords(list(keywords))
     pdf.setCreator("printscp")
     for image, width_mm, height_mm, labels in pages:
         w_pt, h_pt = _pt(width_mm), _pt(height_mm)

@@ -132,6 +132,7 @@ class PrintHandlers:
                     job_listener=_job_events(weakref.ref(channel)) if printer.profile.events.print_job else None,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
+                    peer=assoc_log.context(event.assoc)["peer"],
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
                 )
                 self._hierarchies[key] = hierarchy

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from printscp import __version__
 from printscp.model.print_request import Film, PrintRequest
 from printscp.render.annotations import burn, labels
 from printscp.render.film import compose
@@ -23,6 +24,8 @@ from printscp.render.writers import to_srgb, write_pdf, write_png
 log = logging.getLogger("printscp.spool")
 
 INCOMING = ".incoming"
+# job.json layout: 2 added schema_version, printscp_version, peer and UTC offsets on every time.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -53,14 +56,14 @@ def folder_name(job: Job) -> str:
 def run(job: Job, output_dir: Path) -> tuple[Path, str]:
     """Render and publish; returns the final folder and the job's state (DONE or FAILURE).
     Never leaves partial files behind."""
-    started = datetime.now()
+    started = datetime.now().astimezone()
 
     def fill(staging: Path) -> dict:
         if job.request.fail_info:  # a scripted fault: the printer "fails" this film, nothing comes out
             log.warning("job %s fails by scripted fault: %s", job.job_id, job.request.fail_info)
             return _manifest(job, "FAILURE", job.request.fail_info, started, [], staging)
         try:
-            outputs = _render(job.request, staging)
+            outputs = _render(job, staging)
             return _manifest(job, "DONE", None, started, outputs, staging)
         except Exception as exc:  # a job that cannot render is recorded, never lost
             log.exception("job %s failed while rendering", job.job_id)
@@ -91,7 +94,8 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
     return final, manifest["state"]
 
 
-def _render(request: PrintRequest, folder: Path) -> list[Path]:
+def _render(job: Job, folder: Path) -> list[Path]:
+    request = job.request
     images = []
     paths = []
     for number, film in enumerate(request.films, start=1):
@@ -103,7 +107,12 @@ def _render(request: PrintRequest, folder: Path) -> list[Path]:
     pages = [(image, film.width_mm, film.height_mm, labels(film))
              for image, film in (images[i] for i in delivery_order(request))]
     pdf = folder / "job.pdf"
-    write_pdf(pages, pdf, title=f"printscp job {folder.name}")
+    label = str(request.film_session.get("FilmSessionLabel") or "")
+    sizes = sorted({str(f.attributes.get("FilmSizeID", "")) for f in request.films} - {""})
+    write_pdf(pages, pdf, title=f"printscp job {job.job_id} from {request.calling_ae}",
+              subject=f"Film Session Label: {label or '(none)'}; {len(request.films)} film(s) "
+                      f"{', '.join(sizes)}; printed by {request.called_ae} ({request.profile_name})",
+              keywords=("printscp", job.job_id, request.calling_ae, *([label] if label else []), *sizes))
     return paths + [pdf]
 
 
@@ -126,6 +135,8 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
     r = job.request
     rule = r.exchange[-1].get("fault") if r.fail_info and r.exchange else None  # the N-ACTION's entry
     return {
+        "schema_version": SCHEMA_VERSION,
+        "printscp_version": __version__,
         "job_id": job.job_id,
         "state": state,
         **({"print_job": {"sop_instance_uid": r.print_job.sop_instance_uid,
@@ -136,13 +147,14 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
         "source": r.source,
         "calling_ae": r.calling_ae,
         "called_ae": r.called_ae,
+        "peer": r.peer or None,
         "profile": r.profile_name,
         "printer_name": r.printer_name,
         "times": {
-            "requested": r.created.isoformat(timespec="milliseconds"),
-            "queued": job.queued.isoformat(timespec="milliseconds"),
-            **({"started": started.isoformat(timespec="milliseconds")} if started else {}),
-            "finished": datetime.now().isoformat(timespec="milliseconds"),
+            "requested": _local(r.created),
+            "queued": _local(job.queued),
+            **({"started": _local(started)} if started else {}),
+            "finished": _local(datetime.now()),
         },
         "number_of_copies": r.number_of_copies,
         "collated": r.collated,
@@ -153,6 +165,11 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
         "notes": list(r.notes),
         "outputs": [_file_record(p, folder) for p in outputs],
     }
+
+
+def _local(moment: datetime) -> str:
+    """ISO 8601 with the UTC offset, so a job read on another machine or after a DST change is unambiguous."""
+    return moment.astimezone().isoformat(timespec="milliseconds")
 
 
 def _file_record(path: Path, folder: Path) -> dict:

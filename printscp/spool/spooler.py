@@ -43,7 +43,6 @@ class Spooler:
         self._pending = 0
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
-        self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.finished: list[Path] = []
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self.after_job = after_job
@@ -56,10 +55,11 @@ class Spooler:
             if self._pending >= self.queue_size:
                 raise QueueFull(f"{self._pending} of {self.queue_size} jobs waiting")
             self._pending += 1
-            job_id = f"{self._session}-{next(self._ids):04d}"
+            queued = datetime.now().astimezone()  # the time of the print names the job and its folder
+            job_id = f"{queued:%Y%m%d-%H%M%S}-{next(self._ids):04d}"
         if request.print_job is not None:  # before the worker can see it: Pending comes first
             request.print_job.set_state("PENDING", "QUEUED")
-        self._queue.put(jobs.Job(job_id, request, datetime.now()))
+        self._queue.put(jobs.Job(job_id, request, queued))
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
 

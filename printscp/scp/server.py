@@ -144,13 +144,14 @@ class PrintServer:
 
     def reload_profiles(self, profiles: dict[str, Profile]) -> list[str]:
         """SIGHUP: new associations get the new profile's behaviour and contexts; the AE titles,
-        the print queue and the printer's status and memory stay until a restart."""
+        the print queue ([spool]), printer memory and the printer's status stay until a restart."""
         changed = []
         for ae, profile in profiles.items():
             current = self.printers.get(ae)
             if current is None or current.profile == profile:
                 continue
             current.profile = profile
+            current.printer.profile = profile  # identity and events; its memory pool keeps its size
             current.contexts = supported_contexts(profile)
             changed.append(ae)
         return changed

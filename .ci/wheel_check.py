@@ -82,6 +82,14 @@ def main() -> None:
         fail(f"faults list shows {sorted(scenarios)}, the repository ships {sorted(shipped)}")
     print(f"wheel-check: {len(profiles)} profiles and {len(scenarios)} fault scenarios listed")
 
+    # A user's own profile that names shipped layout data (SLIDE, CUSTOM\i, annotations) works from here.
+    own = work / "my-printer.toml"
+    own.write_text(run([printscp, "profiles", "show", "default"], work))
+    if "custom_formats" not in own.read_text():
+        fail("profiles show default names no shipped layout data; the check below would test nothing")
+    run([printscp, "profiles", "check", str(own)], work)
+    print("wheel-check: a user's own profile using shipped layout data loads")
+
     port = free_port()
     log = (work / "serve.log").open("w")
     server = subprocess.Popen([printscp, "serve", "--port", str(port), "--control-port", "0", "-v"],

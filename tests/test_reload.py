@@ -52,3 +52,33 @@ def test_sighup_reloads_the_profile_and_keeps_serving_when_the_new_one_is_broken
     log = err.read_text()
     assert "Traceback" not in log
     assert len([line for line in log.splitlines() if "SIGHUP: not reloaded" in line]) == 1
+
+
+def test_sighup_reloads_the_fault_file(tmp_path):
+    faults = tmp_path / "mine.toml"
+    jam = (REPO / "faults" / "film-jam.toml").read_text()
+    faults.write_text(jam)
+    port, control, err = free_port(), free_port(), tmp_path / "serve.err"
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "printscp", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--control-port", str(control), "-od", str(tmp_path / "out"), "--faults", str(faults)],
+                                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def shown() -> str:
+        return subprocess.run([sys.executable, "-m", "printscp", "faults", "show", "--control", f"127.0.0.1:{control}"],
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                              timeout=60, check=True).stdout
+
+    try:
+        wait_for_port(port, 30, proc, err)
+        wait_for_port(control, 30, proc, err)
+        assert "film jam on the first print" in shown()
+        faults.write_text(jam.replace("film jam on the first print", "jam after reload"))
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: f"and fault file {faults}" in err.read_text(), timeout=30, what="the reload line")
+        text = shown()
+        assert "jam after reload" in text and "film jam on the first print" not in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0

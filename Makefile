@@ -33,7 +33,7 @@ wheel-check: $(STAMP) deps
 	.ci/wheel-check
 
 bench: $(STAMP)
-	$(PY) bench/bench_print.py --printscp-cmd "$(abspath $(VENV))/bin/printscp serve --port {port} --output {output}" --out bench/results.md
+	$(PY) bench/bench_print.py --printscp-cmd "$(abspath $(VENV))/bin/printscp serve -q --port {port} --output {output}" --out bench/results.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

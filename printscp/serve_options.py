@@ -36,9 +36,9 @@ def did_you_mean(word: str, choices) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def default_output() -> str:
+def default_output(env: Mapping[str, str] = os.environ) -> str:
     """systemd's StateDirectory= (a service) or output/ in the working directory."""
-    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    state = env.get("STATE_DIRECTORY", "").split(":")[0]
     return str(Path(state) / "output") if state else "output"
 
 
@@ -217,7 +217,7 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
             if raw is not None:
                 break
         else:
-            options[option.name] = option.default if option.name != "output" else default_output()
+            options[option.name] = option.default if option.name != "output" else default_output(env)
             continue
         try:
             options[option.name] = option.parse(raw)

@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 import threading
-import tomllib
 from pathlib import Path
 
 from printscp import __version__
@@ -43,7 +42,8 @@ def _serve(args: argparse.Namespace) -> int:
     control_port = options["control_port"]
     if control_port is None:  # default: the DICOM port + 1, when there is one
         control_port = settings.port + 1 if 0 < settings.port < 65535 else 0
-    level = options["log_level"] or ("DEBUG" if args.debug else "WARNING" if args.quiet else "INFO")
+    flags = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO" if args.verbose else None
+    level = flags or options["log_level"] or "INFO"  # -q/-v/-d on the command line beat PRINTSCP_LOG_LEVEL
     try:
         logsetup.configure(level, options["log_file"], options["log_format"])
     except OSError as exc:
@@ -56,16 +56,16 @@ def _serve(args: argparse.Namespace) -> int:
                              retention=retention)
     except (ValueError, OSError) as exc:
         return _fail(str(exc))
-    stop = threading.Event()
-    reload_requested = threading.Event()
+    wake, stopping, reload_requested = threading.Event(), threading.Event(), threading.Event()
 
     def on_signal(signum, _frame):
         logging.getLogger("printscp").info("signal %s: stopping", signal.Signals(signum).name)
-        stop.set()
+        stopping.set()
+        wake.set()
 
     def on_hangup(_signum, _frame):
         reload_requested.set()
-        stop.set()  # wake the main loop, which reloads and carries on
+        wake.set()  # the main loop reloads and carries on
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -83,13 +83,12 @@ def _serve(args: argparse.Namespace) -> int:
     if control is False:
         server.stop()
         return RUNTIME_FAILURE
-    while True:
-        stop.wait()
-        if not reload_requested.is_set():
-            break
-        reload_requested.clear()
-        stop.clear()
-        _reload(server, args)
+    while not stopping.is_set():
+        wake.wait()
+        wake.clear()
+        if reload_requested.is_set() and not stopping.is_set():
+            reload_requested.clear()
+            _reload(server, args)
     if control is not None:
         control.stop()
     server.stop()

@@ -13,11 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from conftest import wait_for
 from dcmtk import free_port, wait_for_port
-from scu import FILM_BOX, FILM_SESSION, associate, comment_of, gray_pixels, image_item, status_of
+from scu import FILM_SESSION, associate, comment_of, gray_pixels, status_of
 
 REPO = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 30.0

@@ -232,3 +232,16 @@ def test_version_names_pynetdicom_and_pydicom(tmp_path):
 def test_a_server_that_cannot_be_reached_is_exit_3(tmp_path):
     nobody = f"127.0.0.1:{free_port()}"
     assert_fails(run_cli("printer", "status", "--control", nobody, cwd=tmp_path), 3, nobody)
+
+
+def test_a_fault_file_check_reports_every_rule_with_a_problem(tmp_path):
+    faults = tmp_path / "mine.toml"
+    faults.write_text('seeed = 1\n[[rule]]\nname = "a"\noperaton = "N-ACTION"\n[[rule]]\nname = "b"\nstatus = 0x0000\n'
+                      '[[timeline]]\nafter_films = 0\nprinter_status = ["WARNING", "SUPPLY LOW"]\n')
+    err = assert_fails(run_cli("faults", "check", str(faults), cwd=tmp_path), 2, lines=4)
+    assert "seeed: unknown key (did you mean 'seed'?)" in err
+    assert "[[rule]] 'a': operaton: unknown key (did you mean 'operation'?)" in err
+    assert "[[rule]] 'b' status: 0x0000 is success" in err
+    assert "after_films: expected an integer of at least 1" in err
+    err = assert_fails(run_cli(*serve_args(tmp_path, "--faults", str(faults)), cwd=tmp_path), 2, lines=4)
+    assert not (tmp_path / "out").exists()

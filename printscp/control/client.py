@@ -123,7 +123,8 @@ def _faults_check(args: argparse.Namespace) -> int:
             plan = load(name)
             print(f"ok: {plan.source}: {len(plan.rules)} rule(s), {len(plan.timeline)} timeline step(s)")
         except FaultError as exc:
-            print(f"printscp: {exc}", file=sys.stderr)
+            for line in str(exc).splitlines():  # every problem of the file, one line each
+                print(f"printscp: {line}", file=sys.stderr)
             failed += 1
     return EXIT_INVALID if failed else 0
 

@@ -120,20 +120,35 @@ def loads(text: str, source: str) -> FaultPlan:
 
 
 def from_dict(data: dict, source: str) -> FaultPlan:
-    _known(data, _TOP_KEYS, source)
+    """A checked plan; a FaultError names every problem found, one line each (the first of
+    each rule and timeline step, and of the top level)."""
+    problems: list[str] = []
+
+    def collect(check, *args):
+        try:
+            return check(*args)
+        except FaultError as exc:
+            problems.append(str(exc))
+            return None
+
+    collect(_known, data, _TOP_KEYS, source)
     seed = data.get("seed", 0)
     if not _is_int(seed):
-        raise FaultError(f"{source}: seed: expected an integer, got {seed!r}")
+        problems.append(f"{source}: seed: expected an integer, got {seed!r}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise FaultError(f"{source}: description: expected a string")
-    rules = tuple(_rule(item, n, source) for n, item in enumerate(_tables(data, "rule", source), start=1))
-    names = [r.name for r in rules]
+        problems.append(f"{source}: description: expected a string")
+    rules = [collect(_rule, item, n, source) for n, item in enumerate(collect(_tables, data, "rule", source) or [],
+                                                                      start=1)]
+    names = [r.name for r in rules if r is not None]
     duplicate = next((name for name in names if names.count(name) > 1), None)
     if duplicate is not None:
-        raise FaultError(f"{source}: [[rule]] {duplicate!r}: two rules have this name; names must be unique")
-    steps = tuple(_step(item, n, source) for n, item in enumerate(_tables(data, "timeline", source), start=1))
-    return FaultPlan(source, description, seed, rules, steps)
+        problems.append(f"{source}: [[rule]] {duplicate!r}: two rules have this name; names must be unique")
+    steps = [collect(_step, item, n, source)
+             for n, item in enumerate(collect(_tables, data, "timeline", source) or [], start=1)]
+    if problems:
+        raise FaultError("\n".join(problems))
+    return FaultPlan(source, description, seed, tuple(rules), tuple(steps))
 
 
 # ---- one [[rule]] -----------------------------------------------------------------------------
@@ -296,7 +311,9 @@ def _tables(data: dict, key: str, source: str) -> list:
 def _known(item: dict, known: tuple[str, ...], where: str) -> None:
     for key in item:
         if key not in known:
-            raise FaultError(f"{where}: {key}: unknown key; known: {', '.join(known)}")
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise FaultError(f"{where}: {key}: unknown key{hint}; known: {', '.join(known)}")
 
 
 def _flag(item: dict, key: str, where: str) -> bool:

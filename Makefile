@@ -25,11 +25,11 @@ serve: $(STAMP)
 deps:
 	.ci/install-deps
 
-test: $(STAMP) deps
+test: deps $(STAMP)
 	$(PY) -m pytest -q
 
 # Build sdist + wheel, install the wheel in a fresh venv outside the tree, print a film to it.
-wheel-check: $(STAMP) deps
+wheel-check: deps $(STAMP)
 	.ci/wheel-check
 
 bench: $(STAMP)

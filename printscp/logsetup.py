@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from datetime import datetime
 
 # Request context a log record may carry (logging's `extra`), in JSON output order.
@@ -45,6 +46,17 @@ class _NoPynetdicomTracebacks(logging.Filter):
         return True
 
 
+def _thread_exception(args: threading.ExceptHookArgs) -> None:
+    """A thread that dies of an exception (pynetdicom 3.0.4's reactor does when the server shuts
+    down while a connection has not yet sent its A-ASSOCIATE-RQ: Evt15 in Sta2) gets one log
+    line instead of a traceback on standard error."""
+    if args.exc_type is SystemExit:
+        return
+    log = logging.getLogger("printscp")
+    name = args.thread.name if args.thread else "a thread"
+    log.error("%s ended by %s: %s", name, args.exc_type.__name__, args.exc_value)
+
+
 def configure(level: str = "INFO", log_file: str | None = None, log_format: str = "text") -> None:
     """Route every logger through one handler; raises OSError if log_file cannot be opened."""
     handler = logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
@@ -58,6 +70,7 @@ def configure(level: str = "INFO", log_file: str | None = None, log_format: str 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    threading.excepthook = _thread_exception
     pynetdicom = logging.getLogger("pynetdicom")
     for old in list(pynetdicom.handlers):
         if not isinstance(old, logging.NullHandler):

@@ -86,7 +86,8 @@ def test_json_lines_carry_the_request_context_and_one_line_per_association_and_j
     (closed,) = [r for r in records if r["message"].startswith(f"association {o['association']} released")]
     assert f"{len(requests)} request(s) served" in closed["message"], (closed, len(requests))
     assert f"{status:04X} x1" in closed["message"] and "1 job(s) queued" in closed["message"]
-    assert len([r for r in records if r["logger"] == "printscp.spool" and " DONE: " in r["message"]]) == 1
+    (done,) = [r for r in records if r["logger"] == "printscp.spool" and " DONE: " in r["message"]]
+    assert done["job_id"] in done["message"] and done["calling_ae"] == "TESTSCU" and done["peer"] == o["peer"]
 
 
 def test_debug_logs_every_line_once(tmp_path):
@@ -109,4 +110,8 @@ def test_quiet_prints_no_start_up_lines_and_default_prints_each_once(tmp_path):
     proc2, port2, err2 = start(tmp_path / "q" if (tmp_path / "q").mkdir() is None else tmp_path, "-q")
     stop(proc2)
     assert "listening" not in err.read_text(), "the start-up banner goes to stdout once, not also to the log"
-    assert err2.read_text() == ""
+    quiet = err2.read_text()
+    # -q: no INFO lines. (pynetdicom 3.0.4 may log an ERROR when it is shut down while the
+    # port probe's connection has not yet associated; it must come as lines, not a traceback.)
+    assert all(" I " not in line and " D " not in line for line in quiet.splitlines()), quiet
+    assert "Traceback" not in quiet and "signal SIGTERM" not in quiet

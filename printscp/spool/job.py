@@ -90,7 +90,9 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
     (staging / "job.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     day.mkdir(parents=True, exist_ok=True)
     staging.rename(final)
-    log.info("job %s %s: %s", job.job_id, manifest["state"], final)
+    r = job.request
+    log.info("job %s %s: %s", job.job_id, manifest["state"], final,
+             extra={"job_id": job.job_id, "calling_ae": r.calling_ae, "called_ae": r.called_ae, "peer": r.peer or None})
     return final, manifest["state"]
 
 

@@ -8,7 +8,7 @@ PORT    ?= 11112
 PROFILE ?= default
 OUTPUT  ?= output
 
-.PHONY: serve test bench install clean
+.PHONY: serve test bench install clean deps wheel-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,20 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/printscp serve --port $(PORT) --profile $(PROFILE) --output $(OUTPUT) -v
 
-test: $(STAMP)
+# The system tools the tests drive (DCMTK, poppler): apt-get where it exists, else a message naming them.
+deps:
+	.ci/install-deps
+
+test: deps $(STAMP)
 	$(PY) -m pytest -q
 
+# Build sdist + wheel, install the wheel in a fresh venv outside the tree, print a film to it.
+wheel-check: deps $(STAMP)
+	.ci/wheel-check
+
 bench: $(STAMP)
-	$(PY) bench/bench_print.py --printscp-cmd "$(abspath $(VENV))/bin/printscp serve --port {port} --output {output}" --out bench/results.md
+	$(PY) bench/bench_print.py --printscp-cmd "$(abspath $(VENV))/bin/printscp serve -q --port {port} --output {output}" --out bench/results.md
 	$(PY) bench/bench_console.py --jobs 1000 --out bench/console-results.md
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -29,112 +30,176 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+# Exit codes, documented in the README (one table for every command).
+OK, RUNTIME_FAILURE, USAGE_ERROR, UNREACHABLE = 0, 1, 2, 3
+
+
+def _fail(message: str, code: int = USAGE_ERROR) -> int:
+    for line in message.splitlines():
+        print(f"printscp: {line}", file=sys.stderr, flush=True)
+    return code
+
+
 def _serve(args: argparse.Namespace) -> int:
-    from pynetdicom import debug_logger
+    from printscp import logsetup, serve_options
+
+    try:
+        options, retention = serve_options.resolve(vars(args))
+        printers, default_ae, settings = _printers(options)
+        plan = fault_files.load(options["faults"]) if options["faults"] else None
+    except serve_options.ConfigError as exc:
+        return _fail(str(exc))
+    except (profiles.ProfileError, fault_files.FaultError, ValueError) as exc:
+        return _fail(str(exc))
+    problem = serve_options.check_output(settings.output)
+    if problem:
+        return _fail(problem)
+    flags = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO" if args.verbose else None
+    level = flags or options["log_level"] or "INFO"  # -q/-v/-d on the command line beat PRINTSCP_LOG_LEVEL
+    try:
+        logsetup.configure(level, options["log_file"], options["log_format"])
+    except OSError as exc:
+        return _fail(f"log file {options['log_file']}: {exc.strerror}; choose another with --log-file")
+
+    from pynetdicom import _config as pynetdicom_config
 
     from printscp.scp.server import PrintServer
 
-    level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname).1s %(name)s: %(message)s")
-    if args.debug:
-        debug_logger()  # pynetdicom's DIMSE-level dump
-    else:
-        logging.getLogger("pynetdicom").setLevel(logging.WARNING if not args.verbose else logging.INFO)
-        # pynetdicom's per-message debug formatters run even when nothing is logged, and raise on an
-        # N-GET without an attribute list, which also hides the message from the association record.
-        from pynetdicom import _config
-        _config.LOG_HANDLER_LEVEL = "none"
+    pynetdicom_config.LOG_HANDLER_LEVEL = "standard" if level == "DEBUG" else "none"
+    # Below DEBUG pynetdicom's per-message formatters are off: they cost time on every message and
+    # raise on an N-GET without an attribute list, hiding that message from the association record.
+    ns = argparse.Namespace(**options, config=args.config or os.environ.get(serve_options.ENV_PREFIX + "CONFIG"))
     try:
-        printers, default_ae, settings = _printers(args)
         settings = tls.apply(args, settings)
-        settings.render_workers = args.render_workers
-        plan = fault_files.load(args.faults) if args.faults else None
+        settings.render_workers = options["render_workers"]
         console = web_serve.open_store(settings.output)
+    except (ValueError, OSError, StoreError) as exc:
+        return _fail(str(exc))
+    try:
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan,
-                             on_record=console.feed.association_ended, on_published=console.feed.job_published)
-        outbox = forwarding.attach(args, settings.output, [p.spooler for p in server.printers.values()])
-    except (profiles.ProfileError, fault_files.FaultError, ValueError, OSError, tomllib.TOMLDecodeError,
-            StoreError) as exc:
-        print(f"printscp: {exc}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
+                             retention=retention, on_record=console.feed.association_ended,
+                             on_published=console.feed.job_published, on_removed=console.feed.job_removed)
+        outbox = forwarding.attach(ns, settings.output, [p.spooler for p in server.printers.values()])
+    except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
+        console.close_store()
+        return _fail(str(exc))
+    wake, stopping, reload_requested = threading.Event(), threading.Event(), threading.Event()
 
     def on_signal(signum, _frame):
         logging.getLogger("printscp").info("signal %s: stopping", signal.Signals(signum).name)
-        stop.set()
+        stopping.set()
+        wake.set()
+
+    def on_hangup(_signum, _frame):
+        reload_requested.set()
+        wake.set()  # the main loop reloads and carries on
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
     try:
         server.start()
     except OSError as exc:
-        print(f"printscp: cannot listen on {args.host or '*'}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"cannot listen on {settings.host or '*'}:{settings.port}: {exc.strerror or exc}; "
+                     "is another printscp running? choose another port with --port", RUNTIME_FAILURE)
     names = ", ".join(f"{ae} ({p.profile.name})" for ae, p in server.printers.items())
     ports = " and ".join(f"{kind} {port}" for kind, port in (("port", server.port), ("TLS port", server.tls_port))
                          if port is not None)
-    print(f"printscp: {names} listening on {ports} (output {settings.output.resolve()})", flush=True)
-    if not web_serve.start(console, server, args):
+    if not args.quiet:
+        print(f"printscp: {names} listening on {ports} (output {settings.output.resolve()})", flush=True)
+    if not web_serve.start(console, server, ns):
         server.stop()
-        console.close_store()
-        if outbox is not None:
-            outbox.close()
-        return 1
-    stop.wait()
+        _close(console, outbox)
+        return RUNTIME_FAILURE
+    while not stopping.is_set():
+        # With a timeout: the kernel may deliver SIGTERM to one of pynetdicom's threads; Python then
+        # runs the handler only when the main thread next runs bytecode, which an untimed wait never
+        # does (a stop hung for good in about a third of start-then-SIGTERM runs).
+        if not wake.wait(timeout=0.2):
+            continue
+        wake.clear()
+        if reload_requested.is_set() and not stopping.is_set():
+            reload_requested.clear()
+            _reload(server, args)
     console.stop()
     server.stop()
+    _close(console, outbox)
+    return OK
+
+
+def _close(console, outbox) -> None:
     console.close_store()
     if outbox is not None:
         outbox.close()
-    return 0
 
 
-def _printers(args: argparse.Namespace):
-    """(AE title -> profile, default AE, Settings) from --config, --printer or the single-printer options."""
+def _reload(server, args: argparse.Namespace) -> None:
+    """SIGHUP: read the profiles and the fault file again; a file with errors keeps the old one."""
+    from printscp import serve_options
+
+    log = logging.getLogger("printscp")
+    try:
+        options, _ = serve_options.resolve(vars(args))
+        printers, _, _ = _printers(options)
+        plan = fault_files.load(options["faults"]) if options["faults"] else None
+    except (serve_options.ConfigError, profiles.ProfileError, fault_files.FaultError, ValueError) as exc:
+        log.error("SIGHUP: not reloaded, keeping the running configuration: %s", str(exc).replace("\n", "; "))
+        return
+    changed = server.reload_profiles(printers)
+    if plan is not None:
+        server.load_faults(plan)
+    log.info("SIGHUP: reloaded profiles (%s)%s", ", ".join(changed) or "none changed",
+             f" and fault file {plan.source}" if plan is not None else "")
+
+
+def _printers(options: dict):
+    """(AE title -> profile, default AE, Settings) from the resolved serve options."""
     from printscp.scp.server import Settings
 
-    port, output, host = args.port, args.output, args.host
     entries: list[tuple[str, str]] = []
-    default_ae = args.default_printer or "auto"
-    if args.config:
-        config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
-        unknown = set(config) - {"port", "host", "output", "default", "printer"} - forwarding.CONFIG_KEYS
-        if unknown:
-            raise ValueError(f"{args.config}: unknown key(s) {', '.join(sorted(unknown))}; "
-                             "known: port, host, output, default, [[printer]], [identity], [[forward]]")
-        port, host, output = config.get("port", port), config.get("host", host), config.get("output", output)
-        default_ae = config.get("default", default_ae)
-        for n, item in enumerate(config.get("printer", []), start=1):
-            if set(item) != {"ae_title", "profile"}:
-                raise ValueError(f"{args.config}: [[printer]] #{n} needs exactly ae_title and profile")
-            entries.append((item["ae_title"], item["profile"]))
-    for spec in args.printer or []:
+    problems: list[str] = []
+    for spec in options["printer"] or []:
         ae, sep, name = spec.partition("=")
         if not sep or not ae or not name:
-            raise ValueError(f"--printer {spec!r}: use AE_TITLE=PROFILE, e.g. CT_FILM=default")
-        entries.append((ae, name))
-    if not entries:
-        entries = [(args.ae_title, args.profile)]
+            problems.append(f"--printer {spec!r}: use AE_TITLE=PROFILE, e.g. CT_FILM=default")
+        else:
+            entries.append((ae, name))
+    if not entries and not problems:
+        entries = [(options["ae_title"], options["profile"])]
     printers: dict[str, profiles.Profile] = {}
     for ae, name in entries:
         if len(ae) > 16:
-            raise ValueError(f"AE title {ae!r} is longer than 16 characters")
-        if ae in printers:
-            raise ValueError(f"AE title {ae!r} names two printers")
-        printers[ae] = profiles.load(name)
-    return printers, default_ae, Settings(entries[0][0], host, port, Path(output))
+            problems.append(f"AE title {ae!r} is longer than 16 characters")
+        elif ae in printers:
+            problems.append(f"AE title {ae!r} names two printers")
+        try:
+            printers[ae] = profiles.load(name)
+        except profiles.ProfileError as exc:
+            problems.append(str(exc))
+    default_ae = options["default_printer"] or "auto"
+    if default_ae != "auto" and printers and default_ae not in printers:
+        problems.append(f"default printer {default_ae!r} is not one of {', '.join(printers)}")
+    if problems:
+        raise ValueError("\n".join(problems))
+    settings = Settings(entries[0][0], options["host"], options["port"], Path(options["output"]),
+                        acse_timeout=options["acse_timeout"], dimse_timeout=options["dimse_timeout"],
+                        network_timeout=options["network_timeout"], max_pdu=options["max_pdu"])
+    return printers, default_ae, settings
 
 
 def _load(name_or_path: str) -> profiles.Profile | None:
     try:
         return profiles.load(name_or_path)
     except profiles.ProfileError as exc:
-        print(f"printscp: {exc}", file=sys.stderr)
+        _fail(str(exc))
         return None
 
 
 def _profiles_list(args: argparse.Namespace) -> int:
     rows = []
+    if not profiles.shipped():
+        return _fail(f"no shipped profiles in {profiles.LAYOUTS_DIR}: the installation is incomplete; reinstall printscp",
+                     RUNTIME_FAILURE)
     for name in profiles.shipped():
         p = _load(name)
         rows.append((name, p.profile.description if p else "(does not load: run profiles check)"))
@@ -160,7 +225,7 @@ def _profiles_check(args: argparse.Namespace) -> int:
             failed += 1
         else:
             print(f"ok: {path}")
-    return 1 if failed else 0
+    return USAGE_ERROR if failed else OK
 
 
 def _conformance(args: argparse.Namespace) -> int:
@@ -171,40 +236,89 @@ def _conformance(args: argparse.Namespace) -> int:
         return 2
     text = statement(p)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot write {args.output}: {exc.strerror}; choose another file with -o")
         print(f"printscp: wrote {args.output}")
     else:
         print(text)
     return 0
 
 
+def _port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; use 1..65535") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 0..65535; use 1..65535 (0: any free port)")
+    return port
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line naming the fix, exit code 2 (argparse prints the whole usage)."""
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    import pydicom
+    import pynetdicom
+
+    return f"printscp {__version__} (pynetdicom {pynetdicom.__version__}, pydicom {pydicom.__version__})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="printscp", description="A DICOM Print SCP that behaves like a film printer.")
-    parser.add_argument("--version", action="version", version=f"printscp {__version__}")
+    parser = _Parser(prog="printscp", description="A DICOM Print SCP that behaves like a film printer.")
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the printer and write each print job to the output directory")
-    serve.add_argument("--port", type=int, default=11112, help="TCP port to listen on (default 11112)")
-    serve.add_argument("--host", default="", help="address to bind (default: all interfaces)")
-    serve.add_argument("-aet", "--ae-title", default="PRINTSCP", help="this printer's AE title (default PRINTSCP)")
-    serve.add_argument("--output", default="output", help="directory for the print jobs (default output/)")
-    serve.add_argument("--profile", default=profiles.DEFAULT_PROFILE,
-                       help=f"printer profile: a name in layouts/ or a TOML path (default {profiles.DEFAULT_PROFILE})")
+    serve = sub.add_parser("serve", help="run the printer and write each print job to the output directory",
+                           description="Every option can also come from the environment (PRINTSCP_<OPTION>, "
+                                       "e.g. PRINTSCP_PORT) or a --config TOML file; the command line wins, "
+                                       "then the environment, then the file.")
+    serve.add_argument("--port", type=_port_number, help="TCP port to listen on (default 11112)")
+    serve.add_argument("--host", help="address to bind (default: all interfaces)")
+    serve.add_argument("-aet", "--ae-title", dest="ae_title", help="this printer's AE title (default PRINTSCP)")
+    serve.add_argument("-od", "--output", metavar="DIR",
+                       help="directory for the print jobs (default output/, or $STATE_DIRECTORY/output "
+                            "under systemd)")
+    serve.add_argument("--profile", help=f"printer profile: a shipped name (printscp profiles list) or a TOML path "
+                                         f"(default {profiles.DEFAULT_PROFILE})")
     serve.add_argument("--printer", action="append", metavar="AE=PROFILE",
                        help="one printer per called AE title on the same port (repeatable); "
                             "replaces --ae-title/--profile")
     serve.add_argument("--default-printer", metavar="AE",
                        help="the printer that answers called AE titles naming none; without it they are rejected")
     serve.add_argument("--config", metavar="FILE",
-                       help="TOML: port, host, output, default and [[printer]] tables with ae_title and profile")
+                       help="TOML file with any serve option (port, output, [[printer]], [retention], ...)")
     serve.add_argument("--faults", metavar="FILE",
-                       help="scripted faults (TOML) for every printer: a file, or a scenario name in faults/")
+                       help="scripted faults (TOML) for every printer: a file, or a scenario name "
+                            "(printscp faults list)")
     web_serve.add_options(serve)
     serve.add_argument("--render-workers", type=_workers, metavar="N",
                        help="processes that render films (default: one per core; 0 renders in the spool thread)")
-    serve.add_argument("-v", "--verbose", action="store_true", help="log every request and job")
-    serve.add_argument("-d", "--debug", action="store_true", help="log DIMSE messages and PDUs")
     forwarding.add_serve_options(serve)
+    serve.add_argument("-ta", "--acse-timeout", type=float, metavar="SECONDS",
+                       help="timeout for association negotiation and release (default 30)")
+    serve.add_argument("-td", "--dimse-timeout", type=float, metavar="SECONDS",
+                       help="timeout for the next DIMSE message (default 30)")
+    serve.add_argument("-tn", "--network-timeout", type=float, metavar="SECONDS",
+                       help="close an association idle this long (default 60)")
+    serve.add_argument("-pdu", "--max-pdu", type=int, metavar="BYTES",
+                       help="our Maximum PDU Length (default: the profile's max_pdu_size; 0: unlimited)")
+    logs = serve.add_argument_group("logging")
+    level = logs.add_mutually_exclusive_group()
+    level.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only; no start-up lines")
+    level.add_argument("-v", "--verbose", action="store_true",
+                       help="one line per association, request and job (the default level, INFO)")
+    level.add_argument("-d", "--debug", action="store_true", help="also pynetdicom's DIMSE messages and PDUs")
+    level.add_argument("-ll", "--log-level", type=str.upper, metavar="LEVEL",
+                       help="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    logs.add_argument("--log-file", metavar="FILE", help="append the log to FILE instead of standard error")
+    logs.add_argument("--log-format", metavar="FORMAT", help="text (default) or json: one JSON object per line")
     serve.set_defaults(func=_serve)
 
     group = sub.add_parser("profiles", help="list, show and check printer profiles")
@@ -232,4 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return RUNTIME_FAILURE
+    except Exception as exc:  # a bug: one line for the user, the details in the log (if any)
+        logging.getLogger("printscp").debug("unexpected error", exc_info=True)
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (please report it; -d logs the details)",
+                     RUNTIME_FAILURE)

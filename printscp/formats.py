@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from printscp import resources
 from printscp.layout import SLIDE_KINDS, CustomLayout, Rect, SlideLayout
 
-FORMATS_DIR = Path(__file__).resolve().parent.parent / "layouts" / "formats"
+FORMATS_DIR = resources.data_dir("layouts") / "formats"
 DISPLAY_FILE = "display_formats.toml"
 ANNOTATION_FILE = "annotations.toml"
 EPSILON = 1e-6

@@ -7,6 +7,7 @@ constants of their own. A profile names its file in every error so a tester can 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import tomllib
 import types
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import tomli_w
 
-from printscp import formats, layout, uids
+from printscp import formats, layout, resources, uids
 from printscp.faults.terms import term_problem
 
-LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
+LAYOUTS_DIR = resources.data_dir("layouts")
 DEFAULT_PROFILE = "default"
 
 ENUMS = {
@@ -290,46 +291,67 @@ def load(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ProfileError(f"{path}: no such profile file") from None
+        raise ProfileError(_missing(name_or_path, path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read the profile: {getattr(exc, 'strerror', None) or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
     return from_dict(data, name=path.stem, path=path)
 
 
 def from_dict(data: dict, *, name: str, path: Path | None = None) -> Profile:
+    """A validated profile; a ProfileError lists every problem of the file, one per line."""
     where = str(path or name)
-    sections = {}
+    sections, problems = {}, []
     for section, value in data.items():
         if section not in _SECTIONS:
-            raise ProfileError(f"{where}: unknown section [{section}]; known: {', '.join(_SECTIONS)}")
-        if not isinstance(value, dict):
-            raise ProfileError(f"{where}: [{section}] must be a table")
-        cls = _resolve_type(_SECTIONS[section])
-        sections[section] = _build_section(cls, value, f"{where}: [{section}]")
+            problems.append(f"{where}: unknown section [{section}]{_hint(section, _SECTIONS)}; "
+                            f"known: {', '.join(_SECTIONS)}")
+        elif not isinstance(value, dict):
+            problems.append(f"{where}: [{section}] must be a table")
+        else:
+            cls = _resolve_type(_SECTIONS[section])
+            sections[section] = _build_section(cls, value, f"{where}: [{section}]", problems)
+    if problems:
+        raise ProfileError("\n".join(problems))
     profile = Profile(name=name, path=path, **sections)
     _check_consistency(profile, where)
     return dataclasses.replace(profile, layout_data=_offered_layouts(profile.film_box, where))
+
+
+def _hint(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _resolve_type(annotation):
     return eval(annotation, globals()) if isinstance(annotation, str) else annotation
 
 
-def _build_section(cls, values: dict, where: str):
+def _build_section(cls, values: dict, where: str, problems: list[str]):
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for key, value in values.items():
         if key not in hints:
-            raise ProfileError(f"{where} {key}: unknown key; known: {', '.join(hints)}")
-        kwargs[key] = _coerce(value, hints[key], f"{where} {key}")
+            problems.append(f"{where} {key}: unknown key{_hint(key, hints)}; known: {', '.join(hints)}")
+            continue
+        try:
+            kwargs[key] = _coerce(value, hints[key], f"{where} {key}")
+        except ProfileError as exc:
+            problems.append(str(exc))
+            continue
         allowed = ENUMS.get(key)
         if allowed is not None:
             value = kwargs[key]
             items = value if isinstance(value, tuple) else tuple(value.values()) if isinstance(value, dict) else (value,)
             bad = [v for v in items if v not in allowed]
             if bad:
-                raise ProfileError(f"{where} {key}: {bad[0]!r} is not one of {sorted(allowed)}")
-    return cls(**kwargs)
+                problems.append(f"{where} {key}: {bad[0]!r} is not one of {sorted(allowed)}{_hint(bad[0], allowed)}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required key left out
+        problems.append(f"{where}: {exc}")
+        return None
 
 
 def _coerce(value, hint, where: str):
@@ -355,10 +377,11 @@ def _coerce(value, hint, where: str):
 
 def _check_consistency(p: Profile, where: str) -> None:
     fb, fs, ib = p.film_box, p.film_session, p.image_box
+    problems: list[str] = []
 
     def need(cond: bool, key: str, problem: str) -> None:
         if not cond:
-            raise ProfileError(f"{where}: {key}: {problem}")
+            problems.append(f"{where}: {key}: {problem}")
 
     need(bool(p.association.meta_sop_classes), "[association] meta_sop_classes", "must list at least one")
     need(bool(p.association.transfer_syntaxes), "[association] transfer_syntaxes", "must list at least one")
@@ -385,7 +408,7 @@ def _check_consistency(p: Profile, where: str) -> None:
     for size in fb.film_sizes:
         need(size in layout.FILM_SIZES_MM or size in fb.own_film_sizes, "[film_box] film_sizes",
              f"{size!r} is not a Film Size ID of PS3.3 C.13.3 ({', '.join(layout.FILM_SIZES_MM)}) "
-             "nor one of own_film_sizes")
+             f"nor one of own_film_sizes{_hint(size, [*layout.FILM_SIZES_MM, *fb.own_film_sizes])}")
     for key in ("default_min_density", "default_max_density"):
         value = getattr(fb, key)
         need(value is None or fb.min_density <= value <= fb.max_density, f"[film_box] {key}",
@@ -434,6 +457,8 @@ def _check_consistency(p: Profile, where: str) -> None:
             need(False, "[association] allowed_peers", f"{peer!r} is not an IP address or CIDR network")
     need(0 <= p.spool.duplicate_window_s <= 86400, "[spool] duplicate_window_s", "must be 0..86400 seconds")
     need(0 < p.events.reply_timeout_s <= 60, "[events] reply_timeout_s", "must be more than 0 and at most 60")
+    if problems:
+        raise ProfileError("\n".join(problems))
 
 
 def to_toml(p: Profile) -> str:
@@ -471,6 +496,16 @@ def _offered_layouts(fb: FilmBoxSettings, where: str) -> formats.Catalog:
                                                       formats.DISPLAY_FILE).items()}}
     annotations = pick("annotation_formats", fb.annotation_formats, catalog.annotations, formats.ANNOTATION_FILE)
     return formats.Catalog(display, annotations)
+
+
+def _missing(name_or_path, path: Path) -> str:
+    """An unknown shipped name lists the valid ones (with a close match first); a path is just missing."""
+    if path.parent == LAYOUTS_DIR and not str(name_or_path).endswith(".toml"):
+        names = shipped()
+        close = difflib.get_close_matches(str(name_or_path), names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown profile {str(name_or_path)!r}: {hint}shipped profiles: {', '.join(names)} (or give a TOML path)"
+    return f"{path}: no such profile file"
 
 
 def shipped() -> list[str]:

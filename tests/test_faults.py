@@ -61,7 +61,7 @@ def rule(body: str, name: str = "r") -> str:
     ('[[timeline]]\nafter_seconds = 1\nprinter_status = ["WARNING", "LOW 14X18"]\n', "'LOW 14X18' is not a Defined Term"),
     ('[[timeline]]\nafter_seconds = 1\nprinter_status = ["NORMAL"]\nwhen = 3\n', "when: unknown key; known: name, after_films"),
     ('seed = "x"\n', "seed: expected an integer"),
-    ('rules = []\n', "rules: unknown key; known: description, seed, rule, timeline"),
+    ('rules = []\n', "rules: unknown key (did you mean 'rule'?); known: description, seed, rule, timeline"),
     ('rule = 3\n', "rule: write each one as a [[rule]] table"),
     ('[[rule]\n', "not valid TOML"),
 ])

@@ -35,7 +35,7 @@ def test_profiles_check_reports_each_file_and_names_the_key(tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text('[film_box]\nfilm_sizes = ["14INX17IN"]\nmax_rowz = 4\n')
     out = run("profiles", "check", "default", str(broken))
-    assert out.returncode == 1
+    assert out.returncode == 2  # a config error, as from profiles show and serve
     assert "ok: default" in out.stdout
     assert str(broken) in out.stderr and "max_rowz: unknown key" in out.stderr
 

@@ -126,15 +126,24 @@ def _faults_check(args: argparse.Namespace) -> int:
             plan = load(name)
             print(f"ok: {plan.source}: {len(plan.rules)} rule(s), {len(plan.timeline)} timeline step(s)")
         except FaultError as exc:
-            print(f"printscp: {exc}", file=sys.stderr)
+            for line in str(exc).splitlines():  # every problem of the file, one line each
+                print(f"printscp: {line}", file=sys.stderr)
             failed += 1
     return EXIT_INVALID if failed else 0
 
 
 def _faults_list(args: argparse.Namespace) -> int:
-    for name in shipped():
-        plan = load(name)
-        print(f"{name:<44} {plan.description}")
+    names = shipped()
+    if not names:
+        print("printscp: no shipped fault scenarios found: the installation is incomplete; reinstall printscp",
+              file=sys.stderr)
+        return 1
+    for name in names:
+        try:
+            description = load(name).description
+        except FaultError as exc:
+            description = f"(does not load: {str(exc).splitlines()[0]})"
+        print(f"{name:<44} {description}")
     return 0
 
 

@@ -20,15 +20,16 @@ error names the file, the rule and the key, as printer profiles do.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from printscp import uids
+from printscp import resources, uids
 from printscp.faults.terms import PRINTER_STATUSES, status_problem, term_problem
 from printscp.status import Status
 
-FAULTS_DIR = Path(__file__).resolve().parent.parent.parent / "faults"
+FAULTS_DIR = resources.data_dir("faults")
 OPERATIONS = ("N-CREATE", "N-SET", "N-GET", "N-ACTION", "N-DELETE", "C-ECHO")
 ERROR_COMMENT_MAX = 64  # Error Comment is LO
 _UIDS_BY_NAME = {name.lower(): uid for uid, name in uids.NAMES.items()}
@@ -99,9 +100,14 @@ def load(name_or_path: str | Path) -> FaultPlan:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if path.parent == FAULTS_DIR and not str(name_or_path).endswith(".toml"):
+            close = difflib.get_close_matches(str(name_or_path), shipped(), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise FaultError(f"unknown fault scenario {str(name_or_path)!r}: {hint}see `printscp faults list` "
+                             "for the shipped ones (or give a TOML path)") from None
         raise FaultError(f"{path}: no such fault file") from None
-    except OSError as exc:
-        raise FaultError(f"{path}: cannot read: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FaultError(f"{path}: cannot read the fault file: {getattr(exc, 'strerror', None) or exc}") from None
     return loads(text, str(path))
 
 
@@ -114,20 +120,35 @@ def loads(text: str, source: str) -> FaultPlan:
 
 
 def from_dict(data: dict, source: str) -> FaultPlan:
-    _known(data, _TOP_KEYS, source)
+    """A checked plan; a FaultError names every problem found, one line each (the first of
+    each rule and timeline step, and of the top level)."""
+    problems: list[str] = []
+
+    def collect(check, *args):
+        try:
+            return check(*args)
+        except FaultError as exc:
+            problems.append(str(exc))
+            return None
+
+    collect(_known, data, _TOP_KEYS, source)
     seed = data.get("seed", 0)
     if not _is_int(seed):
-        raise FaultError(f"{source}: seed: expected an integer, got {seed!r}")
+        problems.append(f"{source}: seed: expected an integer, got {seed!r}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise FaultError(f"{source}: description: expected a string")
-    rules = tuple(_rule(item, n, source) for n, item in enumerate(_tables(data, "rule", source), start=1))
-    names = [r.name for r in rules]
+        problems.append(f"{source}: description: expected a string")
+    rules = [collect(_rule, item, n, source) for n, item in enumerate(collect(_tables, data, "rule", source) or [],
+                                                                      start=1)]
+    names = [r.name for r in rules if r is not None]
     duplicate = next((name for name in names if names.count(name) > 1), None)
     if duplicate is not None:
-        raise FaultError(f"{source}: [[rule]] {duplicate!r}: two rules have this name; names must be unique")
-    steps = tuple(_step(item, n, source) for n, item in enumerate(_tables(data, "timeline", source), start=1))
-    return FaultPlan(source, description, seed, rules, steps)
+        problems.append(f"{source}: [[rule]] {duplicate!r}: two rules have this name; names must be unique")
+    steps = [collect(_step, item, n, source)
+             for n, item in enumerate(collect(_tables, data, "timeline", source) or [], start=1)]
+    if problems:
+        raise FaultError("\n".join(problems))
+    return FaultPlan(source, description, seed, tuple(rules), tuple(steps))
 
 
 # ---- one [[rule]] -----------------------------------------------------------------------------
@@ -290,7 +311,9 @@ def _tables(data: dict, key: str, source: str) -> list:
 def _known(item: dict, known: tuple[str, ...], where: str) -> None:
     for key in item:
         if key not in known:
-            raise FaultError(f"{where}: {key}: unknown key; known: {', '.join(known)}")
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise FaultError(f"{where}: {key}: unknown key{hint}; known: {', '.join(known)}")
 
 
 def _flag(item: dict, key: str, where: str) -> bool:

@@ -77,7 +77,7 @@ _PROFILE_GATED = (uids.PRESENTATION_LUT, uids.PRINTER_CONFIGURATION_RETRIEVAL)
 class Hierarchy:
     def __init__(self, profile: Profile, printer: Printer, submit: Submit, *,
                  calling_ae: str = "", called_ae: str = "", new_uid: Callable[[], str] = generate_uid,
-                 annotation_negotiated: bool = False, job_listener=None,
+                 annotation_negotiated: bool = False, job_listener=None, peer: str = "",
                  association_id: str = "", record: Callable[[list[dict]], None] | None = None):
         """`job_listener(job, status, info)` hears every state of the Print Jobs this association
         creates (the SCP layer turns them into N-EVENT-REPORTs). `record(entries)` takes the
@@ -88,6 +88,7 @@ class Hierarchy:
         self.submit = submit
         self.calling_ae = calling_ae
         self.called_ae = called_ae
+        self.peer = peer  # "ip:port" of the SCU, recorded in each job
         self.new_uid = new_uid
         self.job_listener = job_listener
         self.annotation_negotiated = annotation_negotiated  # film boxes then get annotation boxes (H.4.2.2.1.3)
@@ -437,6 +438,7 @@ class Hierarchy:
             collated=source == "FILM_SESSION" and self.profile.film_session.film_session_printing == "collated",
             calling_ae=self.calling_ae,
             called_ae=self.called_ae,
+            peer=self.peer,
             profile_name=self.profile.name,
             printer_name=self.profile.printer.printer_name,
             created=datetime.now(),

@@ -130,3 +130,4 @@ class PrintRequest:
     notes: tuple[str, ...] = field(default=())  # policies applied (e.g. interleaved colour accepted)
     fail_info: str | None = None  # a scripted fault: the job fails with this Execution Status Info
     print_job: PrintJob | None = None  # the Print Job SOP instance tracking this request, when served
+    peer: str = ""  # the SCU's IP address and port, for job.json

@@ -177,12 +177,13 @@ class PdfWriter:
     compressed twice. Copies of a film are pages drawing the same image object.
     """
 
-    def __init__(self, path: Path, title: str, subject: str = "", keywords: str = ""):
+    def __init__(self, path: Path, title: str, subject: str = "", keywords: tuple[str, ...] = ()):
+        """The metadata says where a PDF found on a disk came from (job, calling AE, session label)."""
         # initialFontName: the canvas would otherwise reference an unembedded Helvetica.
         self._pdf = canvas.Canvas(str(path), pageCompression=1, initialFontName=fonts.pdf_font(0))
         self._pdf.setTitle(title)
         self._pdf.setSubject(subject)
-        self._pdf.setKeywords(keywords)
+        self._pdf.setKeywords(list(keywords))
         self._pdf.setCreator("printscp")
         self._images = 0
 

@@ -31,10 +31,19 @@ from pynetdicom.dsutils import encode
 from pynetdicom.pdu_primitives import A_RELEASE
 
 from printscp import uids
+from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
+from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
 
 log = logging.getLogger("printscp.events")
 
 POLL_WAIT = 0.01  # seconds the reactor waits for a request before its other checks
+
+
+def event_name(sop_class: str, event_type: int) -> str:
+    """PS3.4 H.4.6.1.1 / H.4.7.1.1 name of an Event Type ID, e.g. "FAILURE (3)"."""
+    names = {uids.PRINTER: PRINTER_EVENTS, uids.PRINT_JOB: PRINT_JOB_EVENTS}.get(sop_class, {})
+    name = next((n for n, v in names.items() if v == event_type), None)
+    return f"{name} ({event_type})" if name else str(event_type)
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,8 @@ class EventChannel:
             except queue.Empty:
                 return
             if self._release_requested():
-                log.info("association is being released: event %d for %s not sent", event.event_type,
-                         uids.name(event.sop_class))
+                log.info("association is being released: %s event %s not sent", uids.name(event.sop_class),
+                         event_name(event.sop_class, event.event_type))
                 continue
             self._exchange(event)
 
@@ -128,7 +137,8 @@ class EventChannel:
             req.EventInformation = BytesIO(encode(event.information, ts.is_implicit_VR, ts.is_little_endian,
                                                   ts.is_deflated))
         self.assoc.dimse.send_msg(req, context.context_id)
-        log.info("N-EVENT-REPORT %d sent: %s event %d", req.MessageID, uids.name(event.sop_class), event.event_type)
+        log.info("N-EVENT-REPORT %d sent: %s event %s", req.MessageID, uids.name(event.sop_class),
+                 event_name(event.sop_class, event.event_type))
         status = self._await_reply(req.MessageID)
         with self._lock:
             self.replies.append((event.event_type, status))

@@ -22,6 +22,7 @@ from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
 from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
 from printscp.scp import access
 from printscp.scp import fast_path
+from printscp.scp import assoc_log
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.spool import records
@@ -144,6 +145,7 @@ class PrintHandlers:
                     job_listener=_job_events(weakref.ref(channel), printer) if printer.profile.events.print_job else None,
                     calling_ae=_ae(event.assoc.requestor.ae_title),
                     called_ae=_called_ae(event.assoc),
+                    peer=assoc_log.context(event.assoc)["peer"],
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
                     association_id=association_id,
                     record=lambda entries, aid=association_id, r=printer.records: r.append(aid, entries),
@@ -238,9 +240,12 @@ class PrintHandlers:
         """(status, dataset) as pynetdicom wants them, N-CREATE UID rules included (§7.3)."""
         status = response.status
         level = logging.INFO if status.is_success else logging.WARNING
+        extra = {**assoc_log.context(event.assoc), "message_id": event.request.MessageID, "operation": _op(event),
+                 "sop_class": uids.name(_sop_class(event.request)), "status": f"{int(status):04X}",
+                 "error_comment": response.comment or None}
         log.log(level, "%s %s %s -> %s%s", _ae(event.assoc.requestor.ae_title), _op(event),
                 uids.name(_sop_class(event.request)), status,
-                f": {response.comment}" if response.comment else "")
+                f": {response.comment}" if response.comment else "", extra=extra)
         ds = response.dataset if not status.is_failure else None
         if status.is_success:
             if n_create and ds is not None:

@@ -10,6 +10,7 @@ called-AE check, which rejects it with "called AE title not recognised".
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from printscp import uids
 from printscp.faults import FaultPlan
 from printscp.model.printer import Printer
 from printscp.profile import Profile
+from printscp.scp.assoc_log import AssociationLog
 from printscp.scp.faults_hook import FaultHook
 from printscp.scp.handlers import PrintHandlers
 from printscp.scp import tls
@@ -31,6 +33,7 @@ from printscp.spool.names import safe_name
 from printscp.spool.records import AssociationRecords
 from printscp.scp.records import AssociationRecorder
 from printscp.spool import render_pool
+from printscp.spool.retention import Policy
 from printscp.spool.spooler import Spooler
 
 log = logging.getLogger("printscp.scp")
@@ -74,6 +77,10 @@ class Settings:
     tls_key: Path | None = None  # its private key, PEM
     tls_ca: Path | None = None  # CA certificates a client must present a certificate from; None: no client certificate
     render_workers: int | None = None  # film render processes; None: PRINTSCP_RENDER_WORKERS or one per core
+    acse_timeout: float = 30.0  # -ta: A-ASSOCIATE/A-RELEASE replies (ARTIM)
+    dimse_timeout: float = 30.0  # -td: the next DIMSE message
+    network_timeout: float = 60.0  # -tn: an idle association
+    max_pdu: int | None = None  # -pdu: our Maximum PDU Length; None: the profiles' max_pdu_size
 
 
 @dataclass
@@ -83,6 +90,7 @@ class EmulatedPrinter:
     ae_title: str
     profile: Profile
     output: Path
+    after_job: Callable[[], None] | None = None
     printer: Printer = field(init=False)
     spooler: Spooler = field(init=False)
     contexts: list[PresentationContext] = field(init=False)
@@ -96,7 +104,8 @@ class EmulatedPrinter:
                                printer_status=lambda: self.printer.status, disk=self.disk,
                                keep_images=self.profile.spool.keep_images,
                                while_failed=self.profile.spool.while_failed,
-                               duplicate_window_s=self.profile.spool.duplicate_window_s)
+                               duplicate_window_s=self.profile.spool.duplicate_window_s,
+                               after_job=self.after_job)
         self.printer.listen(id(self.spooler), lambda status, info: self.spooler.printer_changed())
         self.disk.probe_dir = self.spooler.output_dir / ".incoming"
         self.records = AssociationRecords(self.output)
@@ -116,14 +125,19 @@ class PrintServer:
 
     def __init__(self, profile: Profile | None, settings: Settings, *,
                  printers: dict[str, Profile] | None = None, default_ae: str | None = "auto",
-                 faults: FaultPlan | None = None, on_record=None, on_published=None):
+                 faults: FaultPlan | None = None, on_record=None, on_published=None, on_removed=None,
+                 retention: Policy | dict | None = None):
         self.settings = settings
+        self.on_removed = on_removed
+        self.retention = Policy(**retention) if isinstance(retention, dict) else retention or Policy()
         if settings.render_workers is not None:
             render_pool.configure(settings.render_workers)
         setups = printers or {settings.ae_title: profile}
         several = len(setups) > 1
+        after_job = self.apply_retention if self.retention.active else None
         # An operator's title may hold '/' or '..': the folder gets a safe name (spool/names.py).
-        self.printers = {ae: EmulatedPrinter(ae, p, settings.output / safe_name(ae) if several else settings.output)
+        self.printers = {ae: EmulatedPrinter(ae, p, settings.output / safe_name(ae) if several else settings.output,
+                                             after_job)
                          for ae, p in setups.items()}
         first = next(iter(self.printers.values()))
         if default_ae == "auto":  # one printer: it answers any title unless its profile checks it
@@ -143,6 +157,7 @@ class PrintServer:
             raise ValueError("no port to listen on: give a plain port, a TLS port or both")
         self._ssl = tls.server_context(settings.tls_cert, settings.tls_key, settings.tls_ca) \
             if settings.tls_port is not None else None
+        self.association_log = AssociationLog()
         self.ae = self._build_ae()
         self._server = None
         self._tls_server = None
@@ -163,6 +178,27 @@ class PrintServer:
     def load_faults(self, plan: FaultPlan) -> None:
         self.faults.load(plan)
 
+    def apply_retention(self) -> list[Path]:
+        """Remove old jobs under the output directory by the [retention] policy (start-up, each job)."""
+        removed = self.retention.apply(self.settings.output)
+        for folder in removed if self.on_removed is not None else ():
+            self.on_removed(folder)  # the job store forgets it (a queue put)
+        return removed
+
+    def reload_profiles(self, profiles: dict[str, Profile]) -> list[str]:
+        """SIGHUP: new associations get the new profile's behaviour and contexts; the AE titles,
+        the print queue ([spool]), printer memory and the printer's status stay until a restart."""
+        changed = []
+        for ae, profile in profiles.items():
+            current = self.printers.get(ae)
+            if current is None or current.profile == profile:
+                continue
+            current.profile = profile
+            current.printer.profile = profile  # identity and events; its memory pool keeps its size
+            current.contexts = supported_contexts(profile)
+            changed.append(ae)
+        return changed
+
     def route(self, called_ae: str) -> EmulatedPrinter | None:
         return self.printers.get(called_ae.strip()) or self.printers.get(self.default_ae or "")
 
@@ -170,7 +206,13 @@ class PrintServer:
         _register_retired_print_classes()
         ae = AE(ae_title=self.settings.ae_title)
         profiles = [p.profile for p in self.printers.values()]
-        ae.maximum_pdu_size = max(p.association.max_pdu_size for p in profiles)
+        if self.settings.max_pdu is not None:
+            ae.maximum_pdu_size = self.settings.max_pdu
+        else:
+            ae.maximum_pdu_size = max(p.association.max_pdu_size for p in profiles)
+        ae.acse_timeout = self.settings.acse_timeout
+        ae.dimse_timeout = self.settings.dimse_timeout
+        ae.network_timeout = self.settings.network_timeout
         ae.maximum_associations = max(p.association.max_associations for p in profiles)
         ae.require_called_aet = True  # the router sets the acceptor title of every known printer
         ae.supported_contexts = next(iter(self.printers.values())).contexts
@@ -186,7 +228,7 @@ class PrintServer:
         return self._tls_server.server_address[1] if self._tls_server is not None else None
 
     def start(self) -> None:
-        bindings = self.handlers.bindings()
+        bindings = self.handlers.bindings() + self.association_log.bindings()
         for p in self.printers.values():  # the printer knows its receiver before the first SCU asks
             p.disk.start()
             p.records.start()
@@ -197,14 +239,16 @@ class PrintServer:
             self._tls_server = self.ae.start_server((self.settings.host, self.settings.tls_port), block=False,
                                                     evt_handlers=bindings, ssl_context=self._ssl)
         self.faults.start()  # the timeline's clock starts when the printer can be reached
+        if self.retention.active:
+            self.apply_retention()
         for p in self.printers.values():
             access = p.profile.association
-            log.info("printer %s: profile %s (%s), output %s; calling AE titles: %s; peers: %s", p.ae_title,
+            log.debug("printer %s: profile %s (%s), output %s; calling AE titles: %s; peers: %s", p.ae_title,
                      p.profile.name, p.profile.profile.description or "no description", p.spooler.output_dir.resolve(),
                      ", ".join(access.allowed_calling_aes) or "any", ", ".join(access.allowed_peers) or "any")
         ports = ", ".join(f"{kind} {port}" for kind, port in (("port", self.port), ("TLS port", self.tls_port))
                           if port is not None)
-        log.info("printscp listening on %s %s; unknown called AE titles %s", self.settings.host or "*", ports,
+        log.debug("printscp listening on %s %s; unknown called AE titles %s", self.settings.host or "*", ports,
                  f"go to {self.default_ae}" if self.default_ae else "are rejected")
 
     def stop(self, drain_timeout: float = 120.0) -> None:

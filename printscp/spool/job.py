@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from printscp import __version__
 from printscp.model.print_request import Film, PrintRequest
 from printscp.render.annotations import labels
 from printscp.render.film import boxes_in_band, film_pixels
@@ -30,6 +31,8 @@ log = logging.getLogger("printscp.spool")
 INCOMING = ".incoming"
 MAX_BANDS = 4  # a film is split across at most this many render workers
 BAND_MIN_ROWS = 1024  # shorter films are not worth splitting
+# job.json layout: 2 added schema_version, printscp_version, peer and UTC offsets on every time.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def folder_name(job: Job) -> str:
 def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, str]:
     """Render and publish; returns the final folder and the job's state (DONE or FAILURE).
     Never leaves partial files behind. `keep_images`: also keep the image boxes (spool/keep.py)."""
-    started = datetime.now()
+    started = datetime.now().astimezone()
 
     def kept(manifest: dict, staging: Path) -> dict:
         if keep_images:
@@ -97,7 +100,7 @@ def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, st
             log.warning("job %s fails by scripted fault: %s", job.job_id, job.request.fail_info)
             return kept(_manifest(job, "FAILURE", job.request.fail_info, started, [], staging), staging)
         try:
-            outputs = _render(job.request, staging)
+            outputs = _render(job, staging)
             return kept(_manifest(job, "DONE", None, started, outputs, staging), staging)
         except OSError as exc:
             if is_output_fault(exc):  # the printer's fault, not the job's: the spool records it
@@ -147,16 +150,25 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    log.info("job %s %s: %s", job.job_id, manifest["state"], final)
+    r = job.request
+    log.info("job %s %s: %s", job.job_id, manifest["state"], final,
+             extra={"job_id": job.job_id, "calling_ae": r.calling_ae, "called_ae": r.called_ae, "peer": r.peer or None})
     return final, manifest["state"]
 
 
-def _render(request: PrintRequest, folder: Path) -> list[Path]:
-    """Films render in the pool, in parallel; the PDF takes each film's stream in order."""
+def _render(job: Job, folder: Path) -> list[Path]:
+    """Films render in the pool, in parallel; the PDF takes each film's stream in order.
+    Its metadata says where a PDF found on a disk came from."""
+    request = job.request
     paths = [folder / f"film-{number:03d}.png" for number in range(1, len(request.films) + 1)]
     tasks = [_start(film, path) for film, path in zip(request.films, paths)]
     pdf_path = folder / "job.pdf"
-    pdf = PdfWriter(pdf_path, title=f"printscp job {folder.name}")
+    label = str(request.film_session.get("FilmSessionLabel") or "")
+    sizes = sorted({str(f.attributes.get("FilmSizeID", "")) for f in request.films} - {""})
+    pdf = PdfWriter(pdf_path, title=f"printscp job {job.job_id} from {request.calling_ae}",
+                    subject=f"Film Session Label: {label or '(none)'}; {len(request.films)} film(s) "
+                            f"{', '.join(sizes)}; printed by {request.called_ae} ({request.profile_name})",
+                    keywords=("printscp", job.job_id, request.calling_ae, *([label] if label else []), *sizes))
     try:
         images = [pdf.add_image(task.result()) for task in tasks]
         for i in delivery_order(request):
@@ -236,6 +248,8 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
     r = job.request
     rule = r.exchange[-1].get("fault") if r.fail_info and r.exchange else None  # the N-ACTION's entry
     return {
+        "schema_version": SCHEMA_VERSION,
+        "printscp_version": __version__,
         "job_id": job.job_id,
         "state": state,
         **({"print_job": {"sop_instance_uid": r.print_job.sop_instance_uid,
@@ -247,13 +261,14 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
         "source": r.source,
         "calling_ae": r.calling_ae,
         "called_ae": r.called_ae,
+        "peer": r.peer or None,
         "profile": r.profile_name,
         "printer_name": r.printer_name,
         "times": {
-            "requested": r.created.isoformat(timespec="milliseconds"),
-            "queued": job.queued.isoformat(timespec="milliseconds"),
-            **({"started": started.isoformat(timespec="milliseconds")} if started else {}),
-            "finished": datetime.now().isoformat(timespec="milliseconds"),
+            "requested": _local(r.created),
+            "queued": _local(job.queued),
+            **({"started": _local(started)} if started else {}),
+            "finished": _local(datetime.now()),
         },
         **({"held": job.held} if job.held else {}),
         **({"duplicate_of": job.duplicate} if job.duplicate else {}),
@@ -269,6 +284,11 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
         "notes": list(r.notes),
         "outputs": [_file_record(p, folder) for p in outputs],
     }
+
+
+def _local(moment: datetime) -> str:
+    """ISO 8601 with the UTC offset, so a job read on another machine or after a DST change is unambiguous."""
+    return moment.astimezone().isoformat(timespec="milliseconds")
 
 
 def _file_record(path: Path, folder: Path) -> dict:

@@ -37,14 +37,16 @@ class Spooler:
     def __init__(self, output_dir: Path, queue_size: int, workers: int | None = None, *,
                  seconds_per_film: float = 0.0, printer_status=lambda: ("NORMAL", "NORMAL"),
                  disk: DiskWatch | None = None, keep_images: bool = False,
-                 while_failed: str = "fail", duplicate_window_s: float = 0.0):
+                 while_failed: str = "fail", duplicate_window_s: float = 0.0,
+                 after_job: Callable[[], None] | None = None):
         """`seconds_per_film`: how long the printer takes per delivered film (a slow printer);
         `printer_status()`: the printer's (status, info), read as each job starts;
         `workers`: spool threads, by default one per render worker process;
         `disk`: the watch over the output folder, measured before each job and told of
         every failed write;
         `while_failed`: "hold" keeps a job PENDING while the printer is in FAILURE (call
-        `printer_changed()` on every status change), "fail" fails it with the printer's info."""
+        `printer_changed()` on every status change), "fail" fails it with the printer's info;
+        `after_job()`: called by the worker once a job is published (retention)."""
         self.seconds_per_film = seconds_per_film
         self.keep_images = keep_images  # each job keeps its image boxes as DICOM (spool/keep.py), for replay
         self.printer_status = printer_status
@@ -64,7 +66,6 @@ class Spooler:
         self._pending = 0
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
-        self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
         self.disk = disk
         self.finished: collections.deque[Path] = collections.deque(maxlen=KEEP_RECORDS)
         # Failed jobs whose folder could not be written either: their record is in the log and here.
@@ -72,6 +73,7 @@ class Spooler:
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self.on_published: list[Callable[[Path], None]] = []  # the job store and the forwarding outbox; must not block
         workers = max(1, render_pool.size()) if workers is None else workers
+        self.after_job = after_job
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:
             t.start()
@@ -81,11 +83,12 @@ class Spooler:
             if self._pending >= self.queue_size:
                 raise QueueFull(f"{self._pending} of {self.queue_size} jobs waiting")
             self._pending += 1
-            job_id = f"{self._session}-{next(self._ids):04d}"
+            queued = datetime.now().astimezone()  # the time of the print names the job and its folder
+            job_id = f"{queued:%Y%m%d-%H%M%S}-{next(self._ids):04d}"
         if request.print_job is not None:  # before the worker can see it: Pending comes first
             request.print_job.set_state("PENDING", self._pending_info())
         with self._cond:
-            self._waiting.append(jobs.Job(job_id, request, datetime.now()))
+            self._waiting.append(jobs.Job(job_id, request, queued))
             self._cond.notify_all()
         log.info("job %s queued: %d film(s) from %s", job_id, len(request.films), request.calling_ae)
         return job_id
@@ -175,6 +178,11 @@ class Spooler:
             with self._cond:
                 self._printing.discard(item.request.calling_ae)
             self._finish(folder)
+            if self.after_job is not None:
+                try:
+                    self.after_job()
+                except Exception:
+                    log.exception("after job %s: retention failed", item.job_id)
 
     def _print(self, item: jobs.Job) -> Path:
         """PENDING -> PRINTING -> DONE | FAILURE, as a film printer reports it (PS3.3 C.13.8)."""

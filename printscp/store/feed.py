@@ -23,6 +23,10 @@ class StoreFeed:
     def job_published(self, folder: Path) -> None:
         self._queue.put(("job", folder))
 
+    def job_removed(self, folder: Path) -> None:
+        """The retention policy removed a job folder: its rows and thumbnails go too."""
+        self._queue.put(("removed", folder))
+
     def association_ended(self, record: dict) -> None:
         self._queue.put(("association", record))
 
@@ -36,7 +40,9 @@ class StoreFeed:
             try:
                 if kind == "job":
                     self.store.index_job(value)
+                elif kind == "removed":
+                    self.store.forget_folder(value)
                 else:
                     self.store.add_association(value)
             except Exception:  # the folder or record is on disk; `printscp jobs reindex` catches up
-                log.exception("job store: could not index %s", value if kind == "job" else value.get("id"))
+                log.exception("job store: could not index %s", value.get("id") if kind == "association" else value)

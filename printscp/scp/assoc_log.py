@@ -1,0 +1,104 @@
+"""One INFO line when an association opens and one when it ends, for people and log tools.
+
+Counts come from the DIMSE responses pynetdicom sends (EVT_DIMSE_SENT), so the request
+handlers stay as they are. A successful N-ACTION (print) is a queued job.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pynetdicom import evt
+
+from printscp import uids
+
+log = logging.getLogger("printscp.assoc")
+
+
+_CONTEXTS: dict[int, dict] = {}  # id(assoc) -> context, for the request handlers' log lines
+
+
+def context(assoc) -> dict:
+    """association id, peer, calling/called AE of an open association, for a log record's `extra`."""
+    return dict(_CONTEXTS.get(id(assoc)) or {"peer": _peer(assoc)})
+
+
+@dataclass
+class _Open:
+    context: dict
+    statuses: Counter = field(default_factory=Counter)
+    requests: int = 0
+    jobs: int = 0
+
+
+def _ae(value) -> str:
+    return value.decode("ascii", "replace").strip() if isinstance(value, bytes) else str(value or "").strip()
+
+
+class AssociationLog:
+    def __init__(self):
+        self._ids = itertools.count(1)
+        self._open: dict[int, _Open] = {}
+        self._lock = threading.Lock()
+
+    def bindings(self) -> list:
+        return [
+            (evt.EVT_ACCEPTED, self.on_accepted),
+            (evt.EVT_DIMSE_SENT, self.on_sent),
+            (evt.EVT_RELEASED, self.on_ended),
+            (evt.EVT_ABORTED, self.on_ended),
+            (evt.EVT_CONN_CLOSE, self.on_ended),
+        ]
+
+    def on_accepted(self, event) -> None:
+        assoc = event.assoc
+        primitive = getattr(assoc.requestor, "primitive", None)
+        context = {
+            "association": next(self._ids),
+            "peer": _peer(assoc),
+            "calling_ae": _ae(assoc.requestor.ae_title),
+            "called_ae": _ae(getattr(primitive, "called_ae_title", None) or assoc.acceptor.ae_title),
+        }
+        with self._lock:
+            self._open[id(assoc)] = _Open(context)
+            _CONTEXTS[id(assoc)] = context
+        accepted = ", ".join(uids.name(str(cx.abstract_syntax)) for cx in assoc.accepted_contexts) or "none"
+        log.info("association %d opened by %s: %s -> %s; accepted: %s", context["association"], context["peer"],
+                 context["calling_ae"], context["called_ae"], accepted, extra=context)
+
+    def on_sent(self, event) -> None:
+        message = event.message
+        name = type(message).__name__
+        status = message.command_set.get("Status") if name.endswith("_RSP") else None
+        if status is None:
+            return
+        status = int(status)
+        with self._lock:
+            entry = self._open.get(id(event.assoc))
+            if entry is None:
+                return
+            entry.requests += 1
+            entry.statuses[f"{status:04X}"] += 1
+            if name == "N_ACTION_RSP" and (status == 0 or 0xB000 <= status < 0xC000):  # success or warning
+                entry.jobs += 1
+
+    def on_ended(self, event) -> None:
+        with self._lock:
+            entry = self._open.pop(id(event.assoc), None)
+            _CONTEXTS.pop(id(event.assoc), None)
+        if entry is None:  # rejected, or already logged by the first of released/aborted/closed
+            return
+        how = {"EVT_RELEASED": "released", "EVT_ABORTED": "aborted"}.get(event.event.name, "closed")
+        statuses = ", ".join(f"{code} x{n}" for code, n in sorted(entry.statuses.items())) or "none"
+        log.info("association %d %s: %d request(s) served (statuses %s), %d job(s) queued",
+                 entry.context["association"], how, entry.requests, statuses, entry.jobs, extra=entry.context)
+
+
+def _peer(assoc) -> str:
+    address = getattr(assoc.requestor, "address", None)
+    port = getattr(assoc.requestor, "port", None)
+    return f"{address}:{port}" if address else "unknown"

@@ -79,9 +79,9 @@ def blocked_spool(monkeypatch):
     gate = threading.Event()
     real_run = job_module.run
 
-    def held_run(job, output_dir):
+    def held_run(job, output_dir, *args, **kwargs):
         gate.wait(30)
-        return real_run(job, output_dir)
+        return real_run(job, output_dir, *args, **kwargs)
 
     monkeypatch.setattr(job_module, "run", held_run)
     yield gate

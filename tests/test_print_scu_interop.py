@@ -37,11 +37,7 @@ def print_as(printer, capsys, behaviour: str, *extra: str):
     return code, report, jobs
 
 
-@pytest.mark.parametrize("behaviour", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        strict=True, reason="server gap (issue 9): an empty Memory Allocation is answered 0x0106"))
-    if name == "empty-defaults" else name
-    for name in BEHAVIOURS])
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
 def test_every_behaviour_prints_on_the_default_profile(printer, capsys, behaviour):
     code, report, jobs = print_as(printer, capsys, behaviour)
     assert code == 0, report
@@ -86,7 +82,6 @@ def test_no_delete_releases_without_n_delete(printer, capsys):
     assert len(jobs) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="server gap (issue 9): an empty Film Size ID is answered 0x0106")
 def test_empty_defaults_film_size_alone_means_the_printer_default(printer, capsys):
     """Film Size ID sent empty: the printer's first film size (14INX17IN) is used."""
     before = printer.settled_jobs()

@@ -16,6 +16,9 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from printscp.forward import commands as forward_commands
+from printscp.forward import service as forward_service
+from printscp.scu import replay as replay_command
 from printscp.store.db import DB_NAME, Store, StoreError
 from printscp.store.report import association_report, job_summary
 
@@ -159,6 +162,28 @@ def _export(args) -> int:
     return _run(args, act)
 
 
+def _replay(args) -> int:
+    folder = []
+    code = _run(args, lambda store: folder.append(store.output / store.job(args.job)["folder"]))
+    return code if code else replay_command.main(folder[0], args)
+
+
+def _resend(args) -> int:
+    """`printscp forward resend` with the job found as every `jobs` command finds it (a unique end will do)."""
+    if args.config:  # the output folder the server's config names, as `forward resend` reads it
+        try:
+            args.output = str(forward_service.read_config(args.config).get("output", args.output))
+        except (OSError, ValueError) as exc:
+            print(f"printscp: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    found = []
+    code = _run(args, lambda store: found.append(store.job(args.job)["job_id"]))
+    if code:
+        return code
+    args.job = found[0]
+    return forward_commands.resend_command(args)
+
+
 def _reindex(args) -> int:
     def act(store):
         jobs, records = store.reindex()
@@ -167,7 +192,8 @@ def _reindex(args) -> int:
 
 
 def add_commands(sub) -> None:
-    jobs = sub.add_parser("jobs", help="the jobs printed so far: list, show, report, open, delete, export, reindex")
+    jobs = sub.add_parser("jobs", help="the jobs printed so far: list, show, report, open, delete, export, reindex, "
+                                      "replay, resend")
     jsub = jobs.add_subparsers(dest="action", required=True)
 
     def command(name, func, help_text, job=True):
@@ -195,3 +221,6 @@ def add_commands(sub) -> None:
     export = command("export", _export, "copy a job's folder, association record and report into DIR")
     export.add_argument("dir", metavar="DIR")
     command("reindex", _reindex, "rebuild the job store from the job folders and association records", job=False)
+    replay = command("replay", _replay, "send the job's kept image boxes, as the same session, to another printer")
+    replay_command.add_arguments(replay)
+    forward_commands.add_resend(jsub).set_defaults(func=_resend)

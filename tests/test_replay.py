@@ -1,0 +1,109 @@
+"""`printscp jobs replay JOB --to AET@HOST:PORT`: a kept job, sent again over real TCP, prints the same film."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from conftest import profile_with
+from orthanc import free_port
+from scu import associate, image_item
+from test_cli import run_cli
+
+
+def film(folder, number: int = 1) -> np.ndarray:
+    return np.asarray(Image.open(folder / f"film-{number:03d}.png"))
+
+
+def replay(printer, job_folder, to_port: int, *extra: str, cwd):
+    return run_cli("jobs", "replay", job_folder.name, "--to", f"PRINTSCP@127.0.0.1:{to_port}",
+                   "--output", str(printer.output), *extra, cwd=cwd)
+
+
+def test_a_replayed_job_prints_the_same_film_pixel_for_pixel(start_printer, tmp_path):
+    first, second = start_printer(), start_printer()
+    rng = np.random.default_rng(11)
+    images = [rng.integers(0, 4096, (50, 70), dtype=np.uint16), None,  # box 2 left empty
+              image_item(rng.integers(0, 256, (30, 20), dtype=np.uint8), bits=8)]
+    with associate(first.port) as scu:
+        assert scu.print_film(images, r"STANDARD\2,2", session_attrs={"FilmSessionLabel": "replay me"},
+                              film_box_attrs={"FilmSizeID": "8INX10IN", "MaxDensity": 250},
+                              image_attrs={"Polarity": "REVERSE", "MagnificationType": "REPLICATE"})["print"] == 0
+    original = first.wait_jobs(1)[-1]
+
+    done = replay(first, original, second.port, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "N-SET       Image Box 3 (film-001-box-03.dcm)  0x0000 success" in done.stdout
+    assert "Image Box 2" not in done.stdout  # the empty box stays empty
+    again = second.wait_jobs(1)[-1]
+    a, b = film(original), film(again)
+    assert a.shape == b.shape and np.array_equal(a, b)
+    assert a.std() > 1  # not two blank films
+
+    old, new = (json.loads((f / "job.json").read_text()) for f in (original, again))
+    assert new["calling_ae"] == old["calling_ae"] == "TESTSCU"  # replayed as the same modality by default
+    assert new["film_session"]["FilmSessionLabel"] == "replay me"
+    assert new["films"][0]["attributes"] == old["films"][0]["attributes"]
+    strip = [{k: v for k, v in box.items() if k != "SOPInstanceUID"} if box else box
+             for box in old["films"][0]["image_boxes"]]
+    assert [{k: v for k, v in box.items() if k != "SOPInstanceUID"} if box else box
+            for box in new["films"][0]["image_boxes"]] == strip
+
+
+def test_a_session_printed_job_with_annotations_and_a_plut_replays_film_for_film(start_printer, tmp_path):
+    first, second = start_printer(), start_printer()
+    made = run_cli("print", "--demo", "--gray", "--session-print", "--plut", "lin-od", "--annotation", "1=REPLAY",
+                   "--label", "demo session", "--film-size", "8INX10IN", "--max-density", "280",
+                   "--port", str(first.port), cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    original = first.wait_jobs(1)[-1]
+    old = json.loads((original / "job.json").read_text())
+    assert old["source"] == "FILM_SESSION" and len(old["films"]) >= 3
+    assert old["films"][0]["attributes"]["PresentationLUT"]["kind"] == "LIN OD"
+    assert old["films"][0]["annotation_boxes"][0]["TextString"] == "REPLAY"
+
+    done = replay(first, original, second.port, "-aet", "REPLAYER", "--json", cwd=tmp_path)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["exit_code"] == 0, done.stdout + done.stderr
+    assert report["films"] == len(old["films"])
+    again = second.wait_jobs(1)[-1]
+    new = json.loads((again / "job.json").read_text())
+    assert new["source"] == "FILM_SESSION" and new["calling_ae"] == "REPLAYER"
+    assert new["films"][0]["annotation_boxes"][0]["TextString"] == "REPLAY"
+    for number in range(1, len(old["films"]) + 1):
+        assert np.array_equal(film(original, number), film(again, number)), f"film {number} differs"
+
+
+def test_a_replay_with_a_behaviour_goes_through_print_s_engine(start_printer, tmp_path):
+    first, second = start_printer(), start_printer()
+    with associate(first.port) as scu:
+        assert scu.print_film([np.full((40, 40), 2000, np.uint16)], r"STANDARD\1,1")["print"] == 0
+    original = first.wait_jobs(1)[-1]
+    done = replay(first, original, second.port, "--as", "verify-first", "--as", "implicit-64k", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "C-ECHO" in done.stdout and "Implicit VR Little Endian" in done.stdout
+    assert np.array_equal(film(original), film(second.wait_jobs(1)[-1]))
+
+
+def test_replay_exit_codes(start_printer, tmp_path):
+    kept = start_printer()
+    not_kept = start_printer(profile_with(spool={"keep_images": False}))
+    for printer in (kept, not_kept):
+        with associate(printer.port) as scu:
+            assert scu.print_film([np.full((8, 8), 100, np.uint16)], r"STANDARD\1,1")["print"] == 0
+    job = kept.wait_jobs(1)[-1]
+
+    nobody = replay(kept, job, free_port(), cwd=tmp_path)
+    assert nobody.returncode == 3 and "is a Print SCP listening there?" in nobody.stdout
+
+    bad_to = run_cli("jobs", "replay", job.name, "--to", "127.0.0.1:104", "--output", str(kept.output), cwd=tmp_path)
+    assert bad_to.returncode == 2 and "AET@HOST:PORT" in bad_to.stderr and "Traceback" not in bad_to.stderr
+
+    unknown = run_cli("jobs", "replay", "20990101-000000-0009", "--to", "A@127.0.0.1:104", "--output",
+                      str(kept.output), cwd=tmp_path)
+    assert unknown.returncode == 2 and "no job" in unknown.stderr
+
+    nothing = replay(not_kept, not_kept.wait_jobs(1)[-1], kept.port, cwd=tmp_path)
+    assert nothing.returncode == 2 and "keep_images = false" in nothing.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from printscp.forward import commands as forward_commands
 from printscp.forward import service as forward_service
+from printscp.forward import state as forward_state
 from printscp.scu import replay as replay_command
 from printscp.store.db import DB_NAME, Store, StoreError
 from printscp.store.report import association_report, job_summary
@@ -103,10 +104,15 @@ def _statuses(row: dict) -> str:
 def _show(args) -> int:
     def act(store):
         job = store.job(args.job)
+        job["forwarding"] = forward_state.for_job(store.output, job["folder"])
         if args.json:
             print(json.dumps(job, indent=1, default=str))
         else:
             print(job_summary(job))
+            if job["forwarding"]:
+                print("  forwarded:")
+                for s in job["forwarding"]:
+                    print(forward_state.line(s))
     return _run(args, act)
 
 
@@ -212,8 +218,10 @@ def add_commands(sub) -> None:
     listing.add_argument("--search", help="only jobs whose Film Session Label, calling AE or id contains this")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="JSON for scripts")
-    show = command("show", _show, "who, when, films, layout, statuses with comments, output paths")
-    show.add_argument("--json", action="store_true", help="the job, its films and its job.json as JSON")
+    show = command("show", _show, "who, when, films, layout, statuses with comments, output paths, "
+                                           "forwarding")
+    show.add_argument("--json", action="store_true", help="the job, its films, its job.json and its forwarding "
+                                                            "state as JSON")
     command("report", _report, "the validation report of the association that printed the job")
     command("open", _open, "the job's PDF in the desktop viewer")
     delete = command("delete", _delete, "delete jobs: their folders, thumbnails and rows", job=False)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pydicom
 from PIL import Image
+from pydicom.data import get_testdata_file
 
 from conftest import profile_with
+from dcmtk import DcmprscpServer
 from orthanc import free_port
 from scu import associate, image_item
 from test_cli import run_cli
@@ -46,10 +49,10 @@ def test_a_replayed_job_prints_the_same_film_pixel_for_pixel(start_printer, tmp_
     assert new["calling_ae"] == old["calling_ae"] == "TESTSCU"  # replayed as the same modality by default
     assert new["film_session"]["FilmSessionLabel"] == "replay me"
     assert new["films"][0]["attributes"] == old["films"][0]["attributes"]
-    strip = [{k: v for k, v in box.items() if k != "SOPInstanceUID"} if box else box
-             for box in old["films"][0]["image_boxes"]]
-    assert [{k: v for k, v in box.items() if k != "SOPInstanceUID"} if box else box
-            for box in new["films"][0]["image_boxes"]] == strip
+    def boxes(job):
+        return [{k: v for k, v in box.items() if k != "SOPInstanceUID"} if box else box
+                for box in job["films"][0]["image_boxes"]]
+    assert boxes(new) == boxes(old)
 
 
 def test_a_session_printed_job_with_annotations_and_a_plut_replays_film_for_film(start_printer, tmp_path):
@@ -107,3 +110,30 @@ def test_replay_exit_codes(start_printer, tmp_path):
 
     nothing = replay(not_kept, not_kept.wait_jobs(1)[-1], kept.port, cwd=tmp_path)
     assert nothing.returncode == 2 and "keep_images = false" in nothing.stderr
+
+
+def test_a_job_replays_on_dcmtk_dcmprscp(start_printer, tmp_path):
+
+    first = start_printer()
+    made = run_cli("print", get_testdata_file("CT_small.dcm"), get_testdata_file("MR_small.dcm"), "--layout",
+                   "STANDARD\\2,1", "--film-size", "8INX10IN", "--polarity", "NORMAL", "--port", str(first.port),
+                   cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    original = first.wait_jobs(1)[-1]
+    with DcmprscpServer(tmp_path / "dcmtk", free_port()) as dcmprscp:
+        to = ("jobs", "replay", original.name, "--to", f"PRINTSCP@127.0.0.1:{dcmprscp.port}", "--output",
+              str(first.output))
+        # printscp's default Smoothing Type MEDIUM is recorded with the film; this dcmprscp knows only NONE
+        refused = run_cli(*to, cwd=tmp_path)
+        assert refused.returncode == 1 and "Film Box 1/1 (STANDARD\\2,1)        0x0106 failure" in refused.stdout
+        done = run_cli(*to, "--omit", "SmoothingType", cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert len(dcmprscp.stored_prints()) == 1
+        stored = sorted((pydicom.dcmread(p) for p in dcmprscp.db_dir.glob("HG_*.dcm")), key=lambda d: int(d.Rows))
+    kept = sorted((pydicom.dcmread(p) for p in original.glob("images/*.dcm")),
+                  key=lambda d: int(d.BasicGrayscaleImageSequence[0].Rows))
+    assert len(stored) == len(kept) == 2
+    for got, sent in zip(stored, kept):  # DCMTK stored exactly the pixels printscp had received
+        item = sent.BasicGrayscaleImageSequence[0]
+        assert (int(got.Rows), int(got.Columns), int(got.BitsStored)) == (item.Rows, item.Columns, item.BitsStored)
+        assert np.array_equal(got.pixel_array, np.frombuffer(item.PixelData, "<u2").reshape(item.Rows, item.Columns))

@@ -134,9 +134,16 @@ def _image(path: Path, plan: Plan) -> PrintImage:
 
 
 def replay(folder: Path, link: Options, *, behaviours: list[str] | None = None, report: Report | None = None,
-           wait: bool = False) -> int:
-    """Send the kept job to the printer `link` names; returns `printscp print`'s exit code."""
+           wait: bool = False, omit: list[str] | None = None) -> int:
+    """Send the kept job to the printer `link` names; returns `printscp print`'s exit code.
+
+    omit: Film Session / Film Box keywords left out, so the printer's own default applies.
+    """
     plan = load(folder)
+    for keyword in omit or []:
+        plan.session.pop(keyword, None)
+        for sheet in plan.sheets:
+            sheet.film_box.pop(keyword, None)
     report = report or Report()
     behaviour = combine(behaviours or [])
     if behaviour.max_pdu:
@@ -160,6 +167,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", required=True, metavar="AET@HOST:PORT", help="the printer to send the job to")
     p.add_argument("--as", dest="behaviours", action="append", default=[], choices=sorted(BEHAVIOURS),
                    metavar="BEHAVIOUR", help="replay with a modality habit (repeatable): " + ", ".join(BEHAVIOURS))
+    p.add_argument("--omit", action="append", default=[], metavar="KEYWORD",
+                   help="leave this Film Session or Film Box attribute out, so the printer's default applies "
+                        "(repeatable), e.g. --omit SmoothingType")
     p.add_argument("-aet", "--calling", help="our AE title (default: the calling AE of the original job)")
     p.add_argument("--max-pdu", type=int, default=16382, help="our maximum PDU length (default 16382)")
     p.add_argument("--implicit-only", action="store_true", help="propose Implicit VR Little Endian only")
@@ -181,12 +191,16 @@ def main(folder: Path, args: argparse.Namespace) -> int:
             raise ReplayError(f"-aet {calling!r}: an AE title is 1 to 16 characters")
         link = Options(host, port, called, calling, args.max_pdu, args.implicit_only, args.acse_timeout,
                        args.dimse_timeout, args.network_timeout)
+        unknown = [k for k in args.omit if k not in SESSION_KEYWORDS + FILM_BOX_KEYWORDS]
+        if unknown:
+            raise ReplayError(f"--omit {unknown[0]}: not a Film Session or Film Box attribute replay sends; "
+                              f"one of {', '.join(SESSION_KEYWORDS + FILM_BOX_KEYWORDS)}")
         load(folder)  # a job that cannot be replayed is a usage error, before any network
     except ReplayError as exc:
         print(f"printscp jobs replay: {exc}", file=sys.stderr)
         return EXIT_USAGE
     report = Report(json_output=args.json, strict=args.strict)
-    return replay(folder, link, behaviours=args.behaviours, report=report, wait=args.wait)
+    return replay(folder, link, behaviours=args.behaviours, report=report, wait=args.wait, omit=args.omit)
 
 
 def _calling_of(folder: Path) -> str:

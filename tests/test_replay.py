@@ -137,3 +137,21 @@ def test_a_job_replays_on_dcmtk_dcmprscp(start_printer, tmp_path):
         item = sent.BasicGrayscaleImageSequence[0]
         assert (int(got.Rows), int(got.Columns), int(got.BitsStored)) == (item.Rows, item.Columns, item.BitsStored)
         assert np.array_equal(got.pixel_array, np.frombuffer(item.PixelData, "<u2").reshape(item.Rows, item.Columns))
+
+
+def test_a_colour_job_replays_as_colour_pixel_for_pixel(start_printer, tmp_path):
+    from scu import COLOR_META
+
+    color = profile_with(association={"meta_sop_classes": ["grayscale", "color"]})
+    first, second = start_printer(color), start_printer(color)
+    rgb = np.random.default_rng(5).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    with associate(first.port, (COLOR_META,)) as scu:
+        assert scu.print_film([rgb, rgb[::-1]], r"STANDARD\1,2")["print"] == 0
+    original = first.wait_jobs(1)[-1]
+    done = replay(first, original, second.port, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Basic Color Print Management Meta" in done.stdout
+    again = second.wait_jobs(1)[-1]
+    assert json.loads((again / "job.json").read_text())["films"][0]["image_boxes"][0]["PhotometricInterpretation"] == "RGB"
+    a, b = film(original), film(again)
+    assert a.ndim == 3 and np.array_equal(a, b)

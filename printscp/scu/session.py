@@ -215,7 +215,7 @@ class Session:
             self.report.note(f"Film Box {number}: the reply lists no image boxes; nothing can be placed")
             self.stopped = True
             return uid, 0
-        placed = 0
+        placed = set_count = 0
         if images and images[0].position is not None:  # a replay: each image to its own box, one film
             for image in images:
                 if image.position > len(boxes):
@@ -223,15 +223,17 @@ class Session:
                                      f"{len(boxes)}); {image.name} not placed")
                     continue
                 self._set_image_box(boxes[image.position - 1], image.position, image)
-            placed = len(images)
+                set_count += 1
+            placed = len(images)  # the whole sheet is this film
         else:
             for position, (box_uid, image) in enumerate(zip(boxes, images), start=1):
                 self._set_image_box(box_uid, position, image)
                 placed += 1
+            set_count = placed
         if reply.get("ReferencedBasicAnnotationBoxSequence"):
             self._set_annotations(reply, annotations)
         self.report.films += 1
-        self.report.images += min(placed, len(boxes))
+        self.report.images += set_count
         return uid, placed
 
     def _set_image_box(self, uid: str, position: int, image: PrintImage) -> None:

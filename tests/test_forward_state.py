@@ -59,7 +59,7 @@ def test_forwarding_state_is_shown_per_job_from_pending_to_delivered(serve, tmp_
 
         web = httpx.Client(base_url=f"http://127.0.0.1:{http}", timeout=10)
         api = web.get(f"/api/jobs/{job_id}").json()
-        assert api["forwarding"][0]["state"] == "delivered" and api["forwarding"][0]["destination"] == archive.destination
+        assert [(f["destination"], f["state"]) for f in api["forwarding"]] == [(archive.destination, "delivered")]
         page = web.get(f"/jobs/{job_id}")
         assert page.status_code == 200 and "Forwarded" in page.text and "1 instance(s) stored" in page.text
 

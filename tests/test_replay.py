@@ -152,6 +152,7 @@ def test_a_colour_job_replays_as_colour_pixel_for_pixel(start_printer, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Basic Color Print Management Meta" in done.stdout
     again = second.wait_jobs(1)[-1]
-    assert json.loads((again / "job.json").read_text())["films"][0]["image_boxes"][0]["PhotometricInterpretation"] == "RGB"
+    box = json.loads((again / "job.json").read_text())["films"][0]["image_boxes"][0]
+    assert box["PhotometricInterpretation"] == "RGB"
     a, b = film(original), film(again)
     assert a.ndim == 3 and np.array_equal(a, b)

@@ -144,7 +144,8 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
         return JSONResponse({"jobs": store.jobs(since=since, ae=ae, state=state, printer=printer, search=q,
                                                 limit=limit, offset=offset)})
 
-    @app.get("/api/jobs/{job_id}", tags=["jobs"], summary="One job: row, films, job.json, association ids, forwarding state")
+    @app.get("/api/jobs/{job_id}", tags=["jobs"],
+             summary="One job: row, films, job.json, association ids, forwarding state")
     def api_job(job_id: str):
         return with_forwarding(found(store.job, job_id))
 

@@ -108,6 +108,9 @@ def test_replay_exit_codes(start_printer, tmp_path):
                       str(kept.output), cwd=tmp_path)
     assert unknown.returncode == 2 and "no job" in unknown.stderr
 
+    omit = replay(kept, job, kept.port, "--omit", "PatientID", cwd=tmp_path)
+    assert omit.returncode == 2 and "--omit PatientID" in omit.stderr and len(omit.stderr.splitlines()) == 1
+
     nothing = replay(not_kept, not_kept.wait_jobs(1)[-1], kept.port, cwd=tmp_path)
     assert nothing.returncode == 2 and "keep_images = false" in nothing.stderr
 

@@ -88,15 +88,18 @@ def load(folder: Path) -> Plan:
         number = int(film["film"])
         attrs = film.get("attributes") or {}
         images = [_image(path, plan) for path in kept if path.name.startswith(f"film-{number:03d}-")]
-        lut = attrs.get("PresentationLUT") or {}
-        if lut:
-            shapes.add(lut.get("kind"))
+        lut = attrs.get("PresentationLUT") or next(
+            (box["PresentationLUT"] for box in film.get("image_boxes") or [] if box and box.get("PresentationLUT")), {})
+        shapes.add(lut.get("kind"))  # an Image Box's own LUT is replayed as its film box's
         film_box = {k: v for k, v in attrs.items() if k in FILM_BOX_KEYWORDS and v not in ("", None)}
         annotations = {int(a["AnnotationPosition"]): a["TextString"] for a in film.get("annotation_boxes") or []
                        if a.get("TextString")}
         plan.sheets.append(Sheet(images, attrs.get("ImageDisplayFormat"), film_box, annotations))
     if not any(sheet.images for sheet in plan.sheets):
         raise ReplayError(f"job {job.get('job_id', folder.name)}: job.json lists no film for its kept image boxes")
+    if None in shapes and len(shapes) > 1:
+        plan.notes.append("some films used a Presentation LUT and some none: all are replayed with it")
+    shapes.discard(None)
     if "TABLE" in shapes:
         plan.notes.append("the job used a Presentation LUT table, which job.json does not keep: replayed without "
                           "it (the film may differ)")

@@ -62,6 +62,11 @@ def test_forwarding_state_is_shown_per_job_from_pending_to_delivered(serve, tmp_
         assert [(f["destination"], f["state"]) for f in api["forwarding"]] == [(archive.destination, "delivered")]
         page = web.get(f"/jobs/{job_id}")
         assert page.status_code == 200 and "Forwarded" in page.text and "1 instance(s) stored" in page.text
+        assert "→ delivered" in web.get("/").text  # the job list says it too
+        listing = run_cli("jobs", "list", "--output", str(server.output), cwd=tmp_path).stdout.splitlines()
+        assert listing[0].split()[-2:] == ["FORWARDED", "LABEL"] and listing[1].split()[-1] == "delivered"
+        rows = json.loads(run_cli("jobs", "list", "--json", "--output", str(server.output), cwd=tmp_path).stdout)
+        assert [f["state"] for f in rows[0]["forwarding"]] == ["delivered"]
 
         assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
         with sync_playwright() as p:
@@ -97,6 +102,7 @@ def test_a_job_never_forwarded_shows_no_forwarding_and_resend_says_how(serve, tm
         assert scu.print_film([gray_pixels(32, 32, 500)], r"STANDARD\1,1")["print"] == 0
     job = wait_for(lambda: next(server.output.glob("[0-9]*/*/job.json"), None), 30, what="the job").parent
     assert show(server.output, job.name, cwd=tmp_path)["forwarding"] == []
+    assert "FORWARDED" not in run_cli("jobs", "list", "--output", str(server.output), cwd=tmp_path).stdout
     assert not (server.output / ".outbox").exists()  # reading never creates the outbox
     done = run_cli("jobs", "resend", job.name, "--output", str(server.output), cwd=tmp_path)
     assert done.returncode == 2 and "--to AET@HOST:PORT" in done.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 from pathlib import Path
 
 from printscp.forward.outbox import FOLDER
@@ -30,6 +31,41 @@ def for_job(output: Path, folder: str) -> list[dict]:
             continue
         out.append(summary(entry))
     return out
+
+
+def for_jobs(output: Path, folders: list[str]) -> dict[str, list[dict]]:
+    """for_job for many jobs (a listing) with one look at the outbox folder; {folder: summaries}."""
+    outbox = Path(output) / FOLDER
+    out: dict[str, list[dict]] = {folder: [] for folder in folders}
+    if not folders or not outbox.is_dir():
+        return out
+    wanted = {Path(folder).as_posix().replace("/", "~"): folder for folder in folders}
+    try:
+        names = sorted(n for n in (e.name for e in os.scandir(outbox)) if n.endswith(".json"))
+    except OSError:
+        return out
+    for name in names:
+        folder = wanted.get(name.partition("@")[0])  # folder paths never hold '@'; destinations may
+        if folder is None:
+            continue
+        try:
+            entry = json.loads((outbox / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if entry.get("folder") == Path(folder).as_posix():
+            out[folder].append(summary(entry))
+    return out
+
+
+def brief(summaries: list[dict]) -> str:
+    """A few words for a listing: "delivered", "1/2 delivered, 1 pending", "" when never forwarded."""
+    if not summaries:
+        return ""
+    states = [s["state"] for s in summaries]
+    if all(state == "delivered" for state in states):
+        return "delivered" if len(states) == 1 else f"{len(states)}/{len(states)} delivered"
+    counts = {state: states.count(state) for state in ("delivered", "pending", "failed") if state in states}
+    return ", ".join(f"{n} {state}" if len(states) > 1 else state for state, n in counts.items())
 
 
 def summary(entry: dict) -> dict:

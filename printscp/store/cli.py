@@ -81,6 +81,9 @@ def _list(args) -> int:
     def act(store):
         rows = store.jobs(since=args.since, ae=args.ae, state=args.state, printer=args.printer,
                           search=args.search, limit=args.limit)
+        forwarded = forward_state.for_jobs(store.output, [r["folder"] for r in rows])
+        for r in rows:
+            r["forwarding"] = forwarded[r["folder"]]
         if args.json:
             print(json.dumps(rows, indent=1))
             return
@@ -90,6 +93,11 @@ def _list(args) -> int:
         header = ("JOB", "QUEUED", "STATE", "CALLING AE", "PRINTER", "FILMS", "STATUSES", "LABEL")
         table = [header] + [(r["job_id"], r["queued"][:19].replace("T", " "), r["state"], r["calling_ae"],
                              r["called_ae"], str(r["films"]), _statuses(r), r["label"]) for r in rows]
+        if any(r["forwarding"] for r in rows):  # the column only where something is forwarded
+            table = [(*row[:7], "FORWARDED", row[7]) if n == 0 else
+                     (*row[:7], forward_state.brief(rows[n - 1]["forwarding"]) or "-", row[7])
+                     for n, row in enumerate(table)]
+            header = table[0]
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         for row in table:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

@@ -184,17 +184,23 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
         p = request.query_params
         return {k: p.get(k) or None for k in ("q", "ae", "state", "printer")}
 
+    def listed(jobs: list[dict]) -> list[dict]:
+        forwarded = forward_state.for_jobs(store.output, [j["folder"] for j in jobs])
+        for j in jobs:
+            j["forwarded"] = forward_state.brief(forwarded[j["folder"]])
+        return jobs
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request):
         f = job_filters(request)
-        jobs = store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50)
+        jobs = listed(store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50))
         return page(request, "jobs.html", jobs=jobs, filters=f, refused=store.associations(nothing_printed=True,
                                                                                             limit=5))
 
     @app.get("/fragments/jobs", response_class=HTMLResponse, include_in_schema=False)
     def jobs_fragment(request: Request):
         f = job_filters(request)
-        jobs = store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50)
+        jobs = listed(store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50))
         return page(request, "job_rows.html", jobs=jobs)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -153,7 +153,8 @@ def replay(folder: Path, link: Options, *, behaviours: list[str] | None = None, 
         link.max_pdu = behaviour.max_pdu
     link.implicit_only = link.implicit_only or behaviour.implicit_only
     options = PrintOptions(link=link, behaviour=behaviour, session=plan.session, session_print=plan.session_print,
-                           propose_annotation=any(s.annotations for s in plan.sheets), wait=wait)
+                           propose_annotation=any(s.annotations or "AnnotationDisplayFormatID" in s.film_box
+                                                  for s in plan.sheets), wait=wait)
     if plan.plut_shape:
         options.plut = Dataset()
         options.plut.PresentationLUTShape = plan.plut_shape

@@ -186,7 +186,7 @@ class Session:
         if not self.accepts(uids.PRESENTATION_LUT):  # both belong to the Presentation LUT SOP Class (C.13.3)
             attrs = {k: v for k, v in attrs.items() if k not in ("Illumination", "ReflectedAmbientLight")}
         annotations = self.o.annotations if sheet is None or sheet.annotations is None else sheet.annotations
-        if not (annotations and self.accepts(uids.ANNOTATION_BOX)):
+        if not self.accepts(uids.ANNOTATION_BOX):
             attrs.pop("AnnotationDisplayFormatID", None)
         ds = dataset(attrs)
         ds.ImageDisplayFormat = layout

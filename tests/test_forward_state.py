@@ -87,10 +87,17 @@ def test_forwarding_state_is_shown_per_job_from_pending_to_delivered(serve, tmp_
         assert f"{job_id} -> {archive.destination}: 1 instance(s) stored" in again.stdout
         assert archive.instances() == ids
         assert show(server.output, job_id, cwd=tmp_path)["forwarding"][0]["attempts"] == delivered["attempts"] + 1
+
+        nobody = f"NOBODY@127.0.0.1:{free_port()}"  # a second destination, down: each has its own state
+        down = run_cli("jobs", "resend", job_id, "--to", nobody, "--output", str(server.output), cwd=tmp_path)
+        assert down.returncode == 3 and "could not be reached" in down.stdout
+        both = {f["destination"]: f for f in show(server.output, job_id, cwd=tmp_path)["forwarding"]}
+        assert both[archive.destination]["state"] == "delivered"
+        assert both[nobody]["state"] == "pending" and both[nobody]["last_attempt"]["kind"] == "network"
         assert terminate(server) == 0
 
         stopped = show(server.output, job_id, cwd=tmp_path)["forwarding"]  # the server is gone: files answer
-        assert stopped[0]["state"] == "delivered"
+        assert {f["destination"]: f["state"] for f in stopped} == {archive.destination: "delivered", nobody: "pending"}
     finally:
         archive.stop()
     assert "Traceback" not in server.err()

@@ -110,7 +110,7 @@ def test_serve_forward_option_delivers_within_5_s_of_the_job(serve, tmp_path):
         with associate(server.port) as scu:
             assert scu.print_film([gray_pixels(64, 64, 800)], r"STANDARD\1,1",
                                   session_attrs={"OwnerID": "MRN-77"})["print"] == 0
-        manifest = wait_for(lambda: next((tmp_path / "out").glob("*/*/job.json"), None), 30, what="the job")
+        manifest = wait_for(lambda: next((tmp_path / "out").glob("[0-9]*/*/job.json"), None), 30, what="the job")
         ids = wait_for(lambda: archive.instances(), 30, 0.05, "the film in the archive")
         arrived = datetime.now()
         finished = datetime.fromisoformat(json.loads(manifest.read_text())["times"]["finished"])

@@ -32,14 +32,15 @@ def add_commands(sub) -> None:
     add_resend(fsub)
 
 
-def add_resend(sub) -> None:
+def add_resend(sub) -> argparse.ArgumentParser:
     """`resend` under any group (`printscp forward`, or the job store's `printscp jobs`)."""
     resend = sub.add_parser("resend", help="deliver a job again (to its destinations, or to --to)")
     resend.add_argument("job", help="job id or job folder name")
     resend.add_argument("--to", metavar="AET@HOST:PORT|cups:QUEUE",
                         help="send there instead (options from --config's [[forward]] table when listed there)")
     _common(resend)
-    resend.set_defaults(func=_resend)
+    resend.set_defaults(func=resend_command)
+    return resend
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +78,7 @@ def _status(args) -> int:
     return 0
 
 
-def _resend(args) -> int:
+def resend_command(args) -> int:
     try:
         outbox = _outbox(args)
         to = None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from pydicom import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
 
 
@@ -30,6 +31,8 @@ class PrintImage:
     name: str
     pixel_aspect_ratio: tuple[int, int] = (1, 1)  # (vertical, horizontal)
     requested_size_mm: float | None = None
+    position: int | None = None  # its Image Box Position (a replay); None: the next box
+    box: Dataset | None = None  # a replay's Image Box N-SET as kept (attributes and image item), sent unchanged
 
     @property
     def is_color(self) -> bool:

@@ -31,6 +31,8 @@ class Sheet:
 
     images: list[PrintImage]
     layout: str | None = None  # None: the --layout option
+    film_box: dict = field(default_factory=dict)  # Film Box attributes of these films, over the options'
+    annotations: dict[int, str] | None = None  # None: the options' annotations
 
 
 @dataclass
@@ -46,6 +48,7 @@ class PrintOptions:
     plut: Dataset | None = None  # Presentation LUT attributes to N-CREATE
     propose_plut: bool = True
     propose_print_job: bool = True
+    propose_annotation: bool = False  # propose the Basic Annotation Box SOP Class without --annotation
     session_print: bool = False
     wait: bool = False
     wait_timeout: float = 120.0
@@ -72,7 +75,7 @@ class Session:
             out.append(uids.PRINT_JOB)
         if self.o.propose_plut:
             out.append(uids.PRESENTATION_LUT)
-        if self.o.annotations:
+        if self.o.annotations or self.o.propose_annotation:
             out.append(uids.ANNOTATION_BOX)
         return out
 
@@ -177,9 +180,15 @@ class Session:
         return uid
 
     def film(self, session_uid: str, images: list[PrintImage], layout: str, plut_uid: str | None,
-             number: str) -> tuple[str | None, int]:
+             number: str, sheet: Sheet | None = None) -> tuple[str | None, int]:
         """Film Box N-CREATE and its image boxes; returns (film box UID, images placed)."""
-        ds = dataset(self.o.film_box)
+        attrs = {**self.o.film_box, **(sheet.film_box if sheet else {})}
+        if not self.accepts(uids.PRESENTATION_LUT):  # both belong to the Presentation LUT SOP Class (C.13.3)
+            attrs = {k: v for k, v in attrs.items() if k not in ("Illumination", "ReflectedAmbientLight")}
+        annotations = self.o.annotations if sheet is None or sheet.annotations is None else sheet.annotations
+        if not self.accepts(uids.ANNOTATION_BOX):
+            attrs.pop("AnnotationDisplayFormatID", None)
+        ds = dataset(attrs)
         ds.ImageDisplayFormat = layout
         if self.o.behaviour.empty_defaults:
             ds.FilmSizeID = ""
@@ -192,7 +201,7 @@ class Session:
             lut.ReferencedSOPClassUID = uids.PRESENTATION_LUT
             lut.ReferencedSOPInstanceUID = plut_uid
             ds.ReferencedPresentationLUTSequence = [lut]
-        if self.o.annotations and self.accepts(uids.ANNOTATION_BOX):
+        if annotations and self.accepts(uids.ANNOTATION_BOX) and "AnnotationDisplayFormatID" not in ds:
             ds.AnnotationDisplayFormatID = self.o.annotation_format
         uid = generate_uid()
         result = self._request("N-CREATE", f"Film Box {number} ({layout})",
@@ -206,31 +215,46 @@ class Session:
             self.report.note(f"Film Box {number}: the reply lists no image boxes; nothing can be placed")
             self.stopped = True
             return uid, 0
-        placed = 0
-        for position, (box_uid, image) in enumerate(zip(boxes, images), start=1):
-            self._set_image_box(box_uid, position, image)
-            placed += 1
-        for item in reply.get("ReferencedBasicAnnotationBoxSequence", []):
-            self._set_annotations(str(item.ReferencedSOPInstanceUID), reply)
-            break
+        placed = set_count = 0
+        if images and images[0].position is not None:  # a replay: each image to its own box, one film
+            for image in images:
+                if image.position > len(boxes):
+                    self.report.note(f"Film Box {number}: no image box {image.position} (the reply lists "
+                                     f"{len(boxes)}); {image.name} not placed")
+                    continue
+                self._set_image_box(boxes[image.position - 1], image.position, image)
+                set_count += 1
+            placed = len(images)  # the whole sheet is this film
+        else:
+            for position, (box_uid, image) in enumerate(zip(boxes, images), start=1):
+                self._set_image_box(box_uid, position, image)
+                placed += 1
+            set_count = placed
+        if reply.get("ReferencedBasicAnnotationBoxSequence"):
+            self._set_annotations(reply, annotations)
         self.report.films += 1
-        self.report.images += placed
+        self.report.images += set_count
         return uid, placed
 
     def _set_image_box(self, uid: str, position: int, image: PrintImage) -> None:
-        ds = dataset(self.o.image_box)
-        ds.ImageBoxPosition = position
-        if image.requested_size_mm and "RequestedImageSize" not in ds:
-            ds.RequestedImageSize = f"{image.requested_size_mm:g}"
-        item = image_item(image if self.color else image.as_gray(self.o.bits), self.color)
+        sequence = "BasicColorImageSequence" if self.color else "BasicGrayscaleImageSequence"
         sop_class = uids.COLOR_IB if self.color else uids.GRAY_IB
-        setattr(ds, "BasicColorImageSequence" if self.color else "BasicGrayscaleImageSequence", [item])
+        if image.box is not None and sequence in image.box:  # a replay: the N-SET as the printer received it
+            ds = Dataset()
+            ds.update(image.box)
+        else:
+            ds = dataset(self.o.image_box)
+            ds.ImageBoxPosition = position
+            if image.requested_size_mm and "RequestedImageSize" not in ds:
+                ds.RequestedImageSize = f"{image.requested_size_mm:g}"
+            item = image_item(image if self.color else image.as_gray(self.o.bits), self.color)
+            setattr(ds, sequence, [item])
         self._request("N-SET", f"Image Box {position} ({image.name})",
                       lambda: self.link.n_set(ds, sop_class, uid, self.meta), uid=uid)
 
-    def _set_annotations(self, first_uid: str, reply: Dataset) -> None:
+    def _set_annotations(self, reply: Dataset, annotations: dict[int, str]) -> None:
         items = list(reply.get("ReferencedBasicAnnotationBoxSequence", []))
-        for position, text in sorted(self.o.annotations.items()):
+        for position, text in sorted(annotations.items()):
             if position > len(items):
                 self.report.note(f"annotation position {position}: the film box has {len(items)} annotation box(es)")
                 continue
@@ -315,10 +339,10 @@ class Session:
             layout = sheet.layout or self.o.layout
             queue = list(sheet.images)
             if b.precompose:
-                queue, layout = self._precompose(queue, layout), "STANDARD\\1,1"
+                queue, layout = self._precompose(queue, layout, sheet), "STANDARD\\1,1"
             while queue and not self.stopped:
                 number = f"{len(films) + 1}/{total}"
-                uid, placed = self.film(session_uid, queue, layout, plut_uid, number)
+                uid, placed = self.film(session_uid, queue, layout, plut_uid, number, sheet)
                 if uid is None or placed == 0:
                     break
                 queue = queue[placed:]
@@ -347,10 +371,10 @@ class Session:
         count = compose.box_count(sheet.layout or self.o.layout)
         return -(-len(sheet.images) // count) if count else None
 
-    def _precompose(self, images: list[PrintImage], layout: str) -> list[PrintImage]:
+    def _precompose(self, images: list[PrintImage], layout: str, sheet: Sheet) -> list[PrintImage]:
         count = compose.box_count(layout) or 1
-        size = compose.film_pixels(self.o.film_box.get("FilmSizeID"), self.o.film_box.get("FilmOrientation"),
-                                   self.o.dpi)
+        film_box = {**self.o.film_box, **sheet.film_box}
+        size = compose.film_pixels(film_box.get("FilmSizeID"), film_box.get("FilmOrientation"), self.o.dpi)
         return [compose.compose(images[i:i + count], layout, size, self.o.dpi, self.o.bits, self.color)
                 for i in range(0, len(images), count)]
 

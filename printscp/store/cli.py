@@ -16,6 +16,10 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from printscp.forward import commands as forward_commands
+from printscp.forward import service as forward_service
+from printscp.forward import state as forward_state
+from printscp.scu import replay as replay_command
 from printscp.store.db import DB_NAME, Store, StoreError
 from printscp.store.report import association_report, job_summary
 
@@ -77,6 +81,9 @@ def _list(args) -> int:
     def act(store):
         rows = store.jobs(since=args.since, ae=args.ae, state=args.state, printer=args.printer,
                           search=args.search, limit=args.limit)
+        forwarded = forward_state.for_jobs(store.output, [r["folder"] for r in rows])
+        for r in rows:
+            r["forwarding"] = forwarded[r["folder"]]
         if args.json:
             print(json.dumps(rows, indent=1))
             return
@@ -86,6 +93,11 @@ def _list(args) -> int:
         header = ("JOB", "QUEUED", "STATE", "CALLING AE", "PRINTER", "FILMS", "STATUSES", "LABEL")
         table = [header] + [(r["job_id"], r["queued"][:19].replace("T", " "), r["state"], r["calling_ae"],
                              r["called_ae"], str(r["films"]), _statuses(r), r["label"]) for r in rows]
+        if any(r["forwarding"] for r in rows):  # the column only where something is forwarded
+            table = [(*row[:7], "FORWARDED", row[7]) if n == 0 else
+                     (*row[:7], forward_state.brief(rows[n - 1]["forwarding"]) or "-", row[7])
+                     for n, row in enumerate(table)]
+            header = table[0]
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         for row in table:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -100,10 +112,15 @@ def _statuses(row: dict) -> str:
 def _show(args) -> int:
     def act(store):
         job = store.job(args.job)
+        job["forwarding"] = forward_state.for_job(store.output, job["folder"])
         if args.json:
             print(json.dumps(job, indent=1, default=str))
         else:
             print(job_summary(job))
+            if job["forwarding"]:
+                print("  forwarded:")
+                for s in job["forwarding"]:
+                    print(forward_state.line(s))
     return _run(args, act)
 
 
@@ -159,6 +176,28 @@ def _export(args) -> int:
     return _run(args, act)
 
 
+def _replay(args) -> int:
+    folder = []
+    code = _run(args, lambda store: folder.append(store.output / store.job(args.job)["folder"]))
+    return code if code else replay_command.main(folder[0], args)
+
+
+def _resend(args) -> int:
+    """`printscp forward resend` with the job found as every `jobs` command finds it (a unique end will do)."""
+    if args.config:  # the output folder the server's config names, as `forward resend` reads it
+        try:
+            args.output = str(forward_service.read_config(args.config).get("output", args.output))
+        except (OSError, ValueError) as exc:
+            print(f"printscp: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    found = []
+    code = _run(args, lambda store: found.append(store.job(args.job)["job_id"]))
+    if code:
+        return code
+    args.job = found[0]
+    return forward_commands.resend_command(args)
+
+
 def _reindex(args) -> int:
     def act(store):
         jobs, records = store.reindex()
@@ -167,7 +206,8 @@ def _reindex(args) -> int:
 
 
 def add_commands(sub) -> None:
-    jobs = sub.add_parser("jobs", help="the jobs printed so far: list, show, report, open, delete, export, reindex")
+    jobs = sub.add_parser("jobs", help="the jobs printed so far: list, show, report, open, delete, export, reindex, "
+                                      "replay, resend")
     jsub = jobs.add_subparsers(dest="action", required=True)
 
     def command(name, func, help_text, job=True):
@@ -186,8 +226,10 @@ def add_commands(sub) -> None:
     listing.add_argument("--search", help="only jobs whose Film Session Label, calling AE or id contains this")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="JSON for scripts")
-    show = command("show", _show, "who, when, films, layout, statuses with comments, output paths")
-    show.add_argument("--json", action="store_true", help="the job, its films and its job.json as JSON")
+    show = command("show", _show, "who, when, films, layout, statuses with comments, output paths, "
+                                           "forwarding")
+    show.add_argument("--json", action="store_true", help="the job, its films, its job.json and its forwarding "
+                                                            "state as JSON")
     command("report", _report, "the validation report of the association that printed the job")
     command("open", _open, "the job's PDF in the desktop viewer")
     delete = command("delete", _delete, "delete jobs: their folders, thumbnails and rows", job=False)
@@ -195,3 +237,6 @@ def add_commands(sub) -> None:
     export = command("export", _export, "copy a job's folder, association record and report into DIR")
     export.add_argument("dir", metavar="DIR")
     command("reindex", _reindex, "rebuild the job store from the job folders and association records", job=False)
+    replay = command("replay", _replay, "send the job's kept image boxes, as the same session, to another printer")
+    replay_command.add_arguments(replay)
+    forward_commands.add_resend(jsub).set_defaults(func=_resend)

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from printscp import __version__
 from printscp.control.server import MAX_BODY, Control, ControlError
 from printscp.faults import FaultError, resolve, shipped
+from printscp.forward import state as forward_state
 from printscp.store import Store, StoreError
 from printscp.store.explain import explain
 from printscp.store.thumbs import THUMBS
@@ -131,6 +132,11 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
         except StoreError as exc:
             raise HTTPException(404, str(exc)) from None
 
+    def with_forwarding(job: dict) -> dict:
+        """Each destination's state, attempts and last result, from the outbox files."""
+        job["forwarding"] = forward_state.for_job(store.output, job["folder"])
+        return job
+
     @app.get("/api/jobs", tags=["jobs"], summary="Jobs, newest first, with their films")
     def api_jobs(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0), since: str | None = None,
                  ae: str | None = None, state: str | None = None, printer: str | None = None, q: str | None = None):
@@ -138,9 +144,10 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
         return JSONResponse({"jobs": store.jobs(since=since, ae=ae, state=state, printer=printer, search=q,
                                                 limit=limit, offset=offset)})
 
-    @app.get("/api/jobs/{job_id}", tags=["jobs"], summary="One job: row, films, job.json, association ids")
+    @app.get("/api/jobs/{job_id}", tags=["jobs"],
+             summary="One job: row, films, job.json, association ids, forwarding state")
     def api_job(job_id: str):
-        return found(store.job, job_id)
+        return with_forwarding(found(store.job, job_id))
 
     @app.get("/api/associations", tags=["associations"], summary="Association records, newest first")
     def api_associations(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
@@ -177,22 +184,28 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
         p = request.query_params
         return {k: p.get(k) or None for k in ("q", "ae", "state", "printer")}
 
+    def listed(jobs: list[dict]) -> list[dict]:
+        forwarded = forward_state.for_jobs(store.output, [j["folder"] for j in jobs])
+        for j in jobs:
+            j["forwarded"] = forward_state.brief(forwarded[j["folder"]])
+        return jobs
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request):
         f = job_filters(request)
-        jobs = store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50)
+        jobs = listed(store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50))
         return page(request, "jobs.html", jobs=jobs, filters=f, refused=store.associations(nothing_printed=True,
                                                                                             limit=5))
 
     @app.get("/fragments/jobs", response_class=HTMLResponse, include_in_schema=False)
     def jobs_fragment(request: Request):
         f = job_filters(request)
-        jobs = store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50)
+        jobs = listed(store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50))
         return page(request, "job_rows.html", jobs=jobs)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
     def job_page(request: Request, job_id: str):
-        job = found(store.job, job_id)
+        job = with_forwarding(found(store.job, job_id))
         records = [found(store.association, a) for a in job["associations"]]
         return page(request, "job.html", job=job, m=job.get("manifest") or {}, records=records)
 

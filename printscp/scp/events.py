@@ -27,7 +27,7 @@ from io import BytesIO
 from pydicom import Dataset
 from pynetdicom.dimse_primitives import N_EVENT_REPORT
 from pynetdicom.dsutils import encode
-from pynetdicom.pdu_primitives import A_RELEASE
+from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE
 
 from printscp import uids
 
@@ -58,6 +58,7 @@ class EventChannel:
         self._get = assoc.dimse.get_msg
         self.replies: list[tuple[int, int | None]] = []  # (event type, status or None when unanswered)
         self._lock = threading.Lock()
+        self.peer_gone = False  # A-ABORT or TCP loss seen: nothing more is sent or served
         assoc.dimse.get_msg = self._get_msg
 
     def can_send(self, context_uid: str) -> bool:
@@ -72,7 +73,13 @@ class EventChannel:
     def _get_msg(self, block: bool = False):
         if block:  # pynetdicom's own send_*() paths; the SCP's reactor always polls
             return self._get(block=True)
+        if self.peer_gone:  # the reactor sees the abort itself and ends the association
+            self._held.clear()
+            return None, None
         self._deliver_pending()
+        if self.peer_gone:
+            self._held.clear()
+            return None, None
         if self._held:
             return self._held.popleft()
         # pynetdicom's reactor naps 1 ms between polls; waiting here instead wakes it the
@@ -92,16 +99,28 @@ class EventChannel:
         return item
 
     def _deliver_pending(self) -> None:
-        while self.assoc.is_established:
+        while self.assoc.is_established and not self.peer_gone:
             try:
                 event = self._outbox.get_nowait()
             except queue.Empty:
                 return
+            if self._aborted():
+                continue
             if self._release_requested():
                 log.info("association is being released: event %d for %s not sent", event.event_type,
                          uids.name(event.sop_class))
                 continue
             self._exchange(event)
+
+    def _aborted(self) -> bool:
+        """An A-ABORT from the peer, or the connection lost (A-P-ABORT), waiting for the reactor."""
+        if self.peer_gone:
+            return True
+        primitive = self.assoc.dul.peek_next_pdu()
+        if isinstance(primitive, (A_ABORT, A_P_ABORT)) or not self.assoc.dul.is_alive() \
+                or self.assoc.dul.state_machine.current_state in ("Sta1", "Sta13"):
+            self.peer_gone = True
+        return self.peer_gone
 
     def _release_requested(self) -> bool:
         """Peek only: pynetdicom's acse.is_release_requested() consumes the A-RELEASE it finds."""
@@ -134,6 +153,11 @@ class EventChannel:
         deadline = time.monotonic() + self.reply_timeout
         while self.assoc.is_established:
             remaining = deadline - time.monotonic()
+            if self._aborted():
+                log.warning("the association was aborted while waiting for the reply to N-EVENT-REPORT %d: "
+                            "no more events are sent and held requests are dropped", message_id)
+                self._held.clear()
+                return None
             if self._release_requested():  # the SCU is leaving: let the reactor answer its release now
                 self._late.add(message_id)
                 log.info("release requested while waiting for the reply to N-EVENT-REPORT %d", message_id)

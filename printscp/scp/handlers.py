@@ -20,6 +20,7 @@ from printscp import uids
 from printscp.model.hierarchy import Hierarchy, Response
 from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
 from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
+from printscp.scp import pynetdicom_adapt as adapt
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.status import Status
@@ -37,6 +38,10 @@ DUL_LOOP_DELAY = 0.0001
 # What a handler returns when a scripted fault ended the association: pynetdicom wants a
 # status, but there is no one left to send it to.
 UNSENT = int(Status.PROCESSING_FAILURE)
+# No data set but an image comes near this; larger ones are refused before they are decoded.
+MAX_OTHER_DATA_SET = 1024 * 1024
+# Attributes that travel with an image's pixels in an Image Box N-SET.
+IMAGE_OVERHEAD = 64 * 1024
 
 
 class PrintHandlers:
@@ -47,9 +52,11 @@ class PrintHandlers:
     asked once per request, before the model runs.
     """
 
-    def __init__(self, route, faults=None):
+    def __init__(self, route, faults=None, settings=None, max_associations: int = 10):
         self.route = route
         self.faults = faults
+        self.settings = settings
+        self.max_associations = max_associations
         self._routes: dict[int, object] = {}
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
@@ -78,7 +85,15 @@ class PrintHandlers:
     # ---- association life -------------------------------------------------------------------
 
     def on_connection(self, event) -> None:
-        """Nagle costs ~90 ms per request/response pair on loopback (reference §6)."""
+        """Timers, limits and message checks below pynetdicom (pynetdicom_adapt.py); and
+        Nagle costs ~90 ms per request/response pair on loopback (reference §6)."""
+        s = self.settings
+        address = event.address if hasattr(event, "address") else None
+        adapt.install(event.assoc, adapt.Guard(
+            acse_timeout=s.acse_timeout if s else 30.0, dimse_timeout=s.dimse_timeout if s else 30.0,
+            max_data_set=lambda sop_class, op, assoc=event.assoc: self._max_data_set(assoc, sop_class),
+            imply_instance=self._imply_instance,
+            what=f"{address[0]}:{address[1]}: " if address else ""))
         event.assoc.dul._run_loop_delay = DUL_LOOP_DELAY
         try:
             event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -98,10 +113,22 @@ class PrintHandlers:
             log.warning("%s called %r, which is no printer here: rejecting the association",
                         _ae(assoc.requestor.primitive.calling_ae_title), called)
             return
+        with self._lock:
+            busy = len(self._routes)
+        if busy >= self.max_associations:
+            log.warning("%s: %d associations already open, the limit: A-ASSOCIATE-RJ (2, 3, 2)",
+                        _ae(assoc.requestor.primitive.calling_ae_title), busy)
+            assoc.acse.send_reject(0x02, 0x03, 0x02)
+            assoc.kill()  # as pynetdicom's own rejections do: waits until the A-ASSOCIATE-RJ is out
+            return
+        max_pdu = self.settings.max_pdu if self.settings and self.settings.max_pdu is not None else None
         assoc.acceptor.ae_title = called
         assoc.acceptor.supported_contexts = copy.deepcopy(printer.contexts)
-        assoc.acceptor.maximum_length = printer.profile.association.max_pdu_size
+        assoc.acceptor.maximum_length = printer.profile.association.max_pdu_size if max_pdu is None else max_pdu
         channel = EventChannel(assoc, printer.profile.events.reply_timeout_s)
+        guard = adapt.guard_of(assoc)
+        if guard is not None:
+            guard.what = f"{_ae(assoc.requestor.primitive.calling_ae_title)}: "
         with self._lock:
             self._routes[id(assoc)] = printer
             self._channels[id(assoc)] = channel
@@ -119,13 +146,44 @@ class PrintHandlers:
             hierarchy.close()
             log.debug("association with %s ended; its print hierarchy was deleted", hierarchy.calling_ae)
 
+    def _max_data_set(self, assoc, sop_class: str) -> int | None:
+        """Bytes a request's data set may have, judged before it is decoded."""
+        printer = self._routes.get(id(assoc))
+        if printer is None:
+            return MAX_OTHER_DATA_SET
+        fs = printer.profile.film_session
+        if sop_class in (uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.BASIC_COLOR_IMAGE_BOX):
+            return (fs.max_image_kb or fs.printer_memory_kb) * 1024 + IMAGE_OVERHEAD
+        return MAX_OTHER_DATA_SET
+
+    def _imply_instance(self, assoc, operation: str, sop_class: str) -> str | None:
+        """N-ACTION / N-DELETE without Requested SOP Instance UID (fo-dicom-samples#4): the
+        association's only Film Session, or its last Film Box."""
+        with self._lock:
+            hierarchy = self._hierarchies.get(id(assoc))
+        session = hierarchy.film_session if hierarchy is not None else None
+        if session is None:
+            return None
+        if sop_class == uids.BASIC_FILM_SESSION:
+            return session.sop_instance_uid
+        if sop_class == uids.BASIC_FILM_BOX and session.last_film_box is not None:
+            return session.last_film_box.sop_instance_uid
+        return None
+
+    def _gone(self, event) -> bool:
+        """The association ended (from its DUL thread) while this request waited: answer no one."""
+        with self._lock:
+            return id(event.assoc) not in self._routes
+
     def _hierarchy(self, event) -> Hierarchy:
         key = id(event.assoc)
         with self._lock:
             hierarchy = self._hierarchies.get(key)
             if hierarchy is None:
-                printer = self._routes[key]
-                channel = self._channels[key]
+                printer = self._routes.get(key)
+                channel = self._channels.get(key)
+                if printer is None or channel is None:
+                    return _ENDED
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
                     job_listener=_job_events(weakref.ref(channel)) if printer.profile.events.print_job else None,
@@ -148,7 +206,7 @@ class PrintHandlers:
 
     def on_n_create(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         ds, failed = _decode(lambda: event.attribute_list)
         response = failed or self._hierarchy(event).n_create(
@@ -159,7 +217,7 @@ class PrintHandlers:
 
     def on_n_set(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         ds, failed = _decode(lambda: event.modification_list)
         response = failed or self._hierarchy(event).n_set(
@@ -169,7 +227,7 @@ class PrintHandlers:
 
     def on_n_get(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         response = self._hierarchy(event).n_get(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), list(event.attribute_identifiers),
@@ -178,7 +236,7 @@ class PrintHandlers:
 
     def on_n_action(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         response = self._hierarchy(event).n_action(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), req.ActionTypeID,
@@ -188,7 +246,7 @@ class PrintHandlers:
 
     def on_n_delete(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT
         response = self._hierarchy(event).n_delete(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID),
@@ -205,7 +263,10 @@ class PrintHandlers:
 
     def _quirks(self, event, status, ds):
         """N-CREATE answers some real printers give (profile [quirks]), to test an SCU's robustness."""
-        quirks = self._routes[id(event.assoc)].profile.quirks
+        printer = self._routes.get(id(event.assoc))
+        if printer is None:
+            return status, ds
+        quirks = printer.profile.quirks
         if quirks.n_create_minimal_attribute_list and ds is not None:
             for elem in list(ds):
                 if elem.keyword not in MINIMAL_N_CREATE_ATTRIBUTES:
@@ -240,6 +301,16 @@ class PrintHandlers:
         if n_create and status.is_warning and response.affected_instance_uid:
             rsp.AffectedSOPInstanceUID = response.affected_instance_uid
         return rsp, ds
+
+
+class _Ended:
+    """Stands in for the hierarchy of an association that ended while its request waited."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: Response(Status.PROCESSING_FAILURE, "the association has ended")
+
+
+_ENDED = _Ended()
 
 
 def _action_reply(assoc, response: Response) -> Dataset | None:

@@ -60,6 +60,12 @@ class Settings:
     host: str = ""
     port: int = 11112
     output: Path = Path("output")
+    # PS3.8 timers (docs/robustness.md): ARTIM for establishment, release and a stalled PDU
+    # before the association; DIMSE for a PDU or message whose data stops; network for idleness.
+    acse_timeout: float = 30.0
+    dimse_timeout: float = 30.0
+    network_timeout: float = 60.0
+    max_pdu: int | None = None  # overrides every profile's [association] max_pdu_size
 
 
 @dataclass
@@ -107,7 +113,9 @@ class PrintServer:
         self.faults = FaultHook(self.printers)
         if faults is not None:
             self.faults.load(faults)
-        self.handlers = PrintHandlers(self.route, self.faults)
+        self.handlers = PrintHandlers(self.route, self.faults, settings=settings,
+                                      max_associations=max(p.profile.association.max_associations
+                                                           for p in self.printers.values()))
         self.ae = self._build_ae()
         self._server = None
 
@@ -135,7 +143,13 @@ class PrintServer:
         ae = AE(ae_title=self.settings.ae_title)
         profiles = [p.profile for p in self.printers.values()]
         ae.maximum_pdu_size = max(p.association.max_pdu_size for p in profiles)
-        ae.maximum_associations = max(p.association.max_associations for p in profiles)
+        # The association limit is enforced by PrintHandlers.on_requested, counting only
+        # associations that sent an A-ASSOCIATE-RQ: pynetdicom counts every connection's
+        # thread, so ten connections that never associate would lock modalities out.
+        ae.maximum_associations = 100000
+        ae.acse_timeout = self.settings.acse_timeout
+        ae.dimse_timeout = self.settings.dimse_timeout
+        ae.network_timeout = self.settings.network_timeout
         ae.require_called_aet = True  # the router sets the acceptor title of every known printer
         ae.supported_contexts = next(iter(self.printers.values())).contexts
         return ae

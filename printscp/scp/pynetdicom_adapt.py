@@ -499,10 +499,12 @@ def _to_primitive(assoc, incoming: _Incoming):
     message.__class__ = _MESSAGE_TYPES[command_field][1]
     message.data_set = BytesIO(bytes(incoming.data))
     try:
-        evt.trigger(assoc, evt.EVT_DIMSE_RECV, {"message": message})
-        return message.message_to_primitive()
+        primitive = message.message_to_primitive()
     except Exception as exc:  # noqa: BLE001 - a value pynetdicom's primitive refuses
         return _refusal(incoming, Status.MISTYPED_ARGUMENT, f"command set refused: {exc}"[:120])
+    if command_field & 0x8000 or primitive.is_valid_request:  # pynetdicom's own loggers expect these
+        evt.trigger(assoc, evt.EVT_DIMSE_RECV, {"message": message})
+    return primitive
 
 
 # ---- serving (the association's reactor thread) ----------------------------------------------
@@ -569,8 +571,7 @@ def _check(assoc, guard: Guard, msg, context_id: int) -> Refusal | None:
         implied = guard.imply_instance(assoc, operation, sop_class) if guard.imply_instance else None
         if implied is None:
             return _refuse(msg, context_id, Status.NO_SUCH_SOP_INSTANCE,
-                           f"the {operation} names no instance and there is no "
-                           f"{uids.name(sop_class)} on this association to imply")
+                           f"no Requested SOP Instance UID; no {uids.name(sop_class)} to imply")
         log.info("%s%s %s names no instance: %s implied", guard.what, operation, uids.name(sop_class), implied)
         msg.RequestedSOPInstanceUID = implied
     return None

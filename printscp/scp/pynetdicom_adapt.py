@@ -52,6 +52,7 @@ from pynetdicom.dsutils import decode, encode
 from pynetdicom.pdu_primitives import P_DATA
 
 from printscp import uids
+from printscp.model.attributes import is_valid_uid
 from printscp.status import Status
 
 log = logging.getLogger("printscp.scp")
@@ -71,7 +72,6 @@ OPERATIONS = {0x0001: "C-STORE", 0x0010: "C-GET", 0x0020: "C-FIND", 0x0021: "C-M
               0x0100: "N-EVENT-REPORT", 0x0110: "N-GET", 0x0120: "N-SET", 0x0130: "N-ACTION",
               0x0140: "N-CREATE", 0x0150: "N-DELETE", 0x0FFF: "C-CANCEL"}
 N_OPERATIONS = {"N-GET", "N-SET", "N-ACTION", "N-CREATE", "N-DELETE"}
-_UID_CHARS = frozenset("0123456789.")
 IMAGE_BOXES = (uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.BASIC_COLOR_IMAGE_BOX)
 
 
@@ -433,8 +433,7 @@ def _uid_or_none(value) -> str | None:
 
 
 def _valid_uid(value: str) -> bool:
-    return 0 < len(value) <= 64 and set(value) <= _UID_CHARS and not value.startswith(".") \
-        and ".." not in value and not value.endswith(".")
+    return is_valid_uid(value)
 
 
 def _command_done(assoc, guard: Guard, incoming: _Incoming) -> str | None:
@@ -554,7 +553,8 @@ def _check(assoc, guard: Guard, msg, context_id: int) -> Refusal | None:
     sop_class = str(sop_class)
     if sop_class not in allowed_classes(context_uid):
         return _refuse(msg, context_id, Status.NO_SUCH_SOP_CLASS,
-                       f"{uids.name(sop_class)} is not part of context {context_id} ({uids.name(context_uid)})")
+                       f"{uids.name(sop_class)} is not part of the {uids.name(context_uid)} context "
+                       f"this request came on")
     if sop_class == uids.VERIFICATION:
         if operation != "C-ECHO":
             return _refuse(msg, context_id, Status.UNRECOGNIZED_OPERATION, f"Verification has no {operation}")

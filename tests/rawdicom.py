@@ -106,8 +106,6 @@ def command_set(command_field: int, message_id: int | None = 1, *, data: bool = 
         ds.MessageID = message_id
     if "CommandDataSetType" not in elements:
         ds.CommandDataSetType = 0x0001 if data else 0x0101
-    elif elements["CommandDataSetType"] is None:
-        del ds.CommandDataSetType
     body = _encode(ds)
     group = Dataset()
     group.CommandGroupLength = len(body)

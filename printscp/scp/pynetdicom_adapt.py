@@ -232,6 +232,9 @@ def _read_pdu(dul, guard: Guard) -> None:
         if pdu_type not in (0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07):
             return _abort(dul, guard, ABORT_UNRECOGNIZED_PDU,
                           f"unrecognised PDU type 0x{pdu_type:02X} (is this a DICOM peer?)")
+        if pdu_type in (0x02, 0x03) or (pdu_type == 0x01 and guard.associate_seen):
+            # PS3.8 9.2 (AA-1, AA-8): an acceptor never expects these; not decoded at all
+            return _abort(dul, guard, ABORT_UNEXPECTED_PDU, f"unexpected PDU type 0x{pdu_type:02X}")
         negotiated = dul.assoc.acceptor.maximum_length if established else 0
         cap = negotiated if pdu_type == 0x04 and negotiated else guard.max_association_pdu
         if pdu_type == 0x04 and established and not negotiated:

@@ -77,7 +77,9 @@ class FilmSessionSettings:
     memory_allocation: bool = False  # false: the attribute gets B600 and is ignored
     max_memory_allocation_kb: int = 262144  # the most one film session may reserve; more is 0x0106
     printer_memory_kb: int = 1048576  # shared by all associations; a reservation not free now is 0x0213
-    max_image_kb: int = 0  # one image larger is C605; 0: no limit but the memory itself
+    # One image larger is C605, refused before its data set is decoded (docs/robustness.md);
+    # 64 MiB holds a 14x17 in film-size image at 320 dpi, 16 bits, or in colour at 300 dpi.
+    max_image_kb: int = 65536
 
 
 @dataclass(frozen=True)
@@ -322,8 +324,8 @@ def _check_consistency(p: Profile, where: str) -> None:
                                                or not fs.memory_allocation),
          "[film_session] max_memory_allocation_kb",
          f"must be 0..{fs.printer_memory_kb} (printer_memory_kb): a larger request could never be met")
-    need(0 <= fs.max_image_kb <= fs.printer_memory_kb, "[film_session] max_image_kb",
-         f"must be 0 (no limit) or at most {fs.printer_memory_kb} (printer_memory_kb)")
+    need(0 <= fs.max_image_kb, "[film_session] max_image_kb",
+         "must be 0 (no limit but the printer memory) or a size in KB")
     need(bool(fb.film_sizes), "[film_box] film_sizes", "must list at least one")
     for size, dims in fb.own_film_sizes.items():
         need(len(dims) == 2 and 20 <= min(dims) and max(dims) <= 1000, f"[film_box] own_film_sizes.{size}",

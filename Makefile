@@ -8,7 +8,7 @@ PORT    ?= 11112
 PROFILE ?= default
 OUTPUT  ?= output
 
-.PHONY: serve test bench install clean
+.PHONY: serve test bench soak install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_print.py --printscp-cmd "$(abspath $(VENV))/bin/printscp serve --port {port} --output {output}" --out bench/results.md
+
+soak: $(STAMP)
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

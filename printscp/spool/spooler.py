@@ -6,6 +6,7 @@ zlib) releases the GIL for its heavy parts and does not stall other associations
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import queue
@@ -22,6 +23,7 @@ from printscp.spool import job as jobs
 
 log = logging.getLogger("printscp.spool")
 
+FINISHED_KEPT = 100
 _STOP = object()
 
 
@@ -42,7 +44,8 @@ class Spooler:
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._session = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.finished: list[Path] = []
+        # The latest finished job folders, newest last; bounded so months of printing cost no memory.
+        self.finished: collections.deque[Path] = collections.deque(maxlen=FINISHED_KEPT)
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
         for t in self._threads:

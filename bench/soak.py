@@ -90,6 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--aborts", type=int, default=200)
+    parser.add_argument("--trace", action="store_true", help="also diff the Python heap (tracemalloc; slower)")
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="printscp-soak-"))
     data = profiles.from_dict({**_profile_data(), "film_box": {**_profile_data().get("film_box", {}),
@@ -100,6 +101,10 @@ def main() -> int:
     for _ in range(20):  # warm-up: imports, caches, the spool's threads
         one_print(port)
     server.spooler.wait_idle(120)
+    if args.trace:
+        import tracemalloc
+        tracemalloc.start(8)
+        snapshot = tracemalloc.take_snapshot()
     base = sample(server)
     began = time.monotonic()
     acknowledged = 20
@@ -115,6 +120,17 @@ def main() -> int:
     server.spooler.wait_idle(600)
     time.sleep(3)  # ARTIM-bounded connections of the abort phase end
     end = sample(server)
+    if args.trace:
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        diff = after.compare_to(snapshot, "filename")
+        print(f"Python heap growth: {sum(d.size_diff for d in diff) / 1024:+.0f} KB; largest:")
+        for stat in diff[:6]:
+            print(f"  {stat}")
+        for stat in after.compare_to(snapshot, "traceback")[:2]:
+            print("  ", stat)
+            for line in stat.traceback.format()[-16:]:
+                print("     ", line)
     jobs = list(out.glob("[0-9]*/*/job.json"))
     complete = sum(1 for j in jobs if json.loads(j.read_text())["state"] == "DONE"
                    and list(j.parent.glob("film-*.png")) and (j.parent / "job.pdf").exists())

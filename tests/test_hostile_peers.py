@@ -77,9 +77,10 @@ def test_an_associate_rq_a_byte_at_a_time_is_aborted_by_artim(printer):
     assert raw.closed_within(sock, 2)
 
 
-def test_a_silent_connection_is_closed_by_artim(printer):
+def test_a_silent_connection_is_closed_by_artim(printer, recorder):
     sock = raw.connect(printer.port)
     assert raw.closed_within(sock, ACSE_S + 3)
+    wait_for(lambda: "ARTIM timeout (-ta)" in recorder.text(), 2, what="the ARTIM timeout to be logged")
 
 
 def test_a_p_data_that_stops_is_aborted_by_the_dimse_timeout(printer, recorder):
@@ -289,6 +290,7 @@ def test_n_action_without_instance_and_nothing_to_imply_gets_0112(printer):
 
 @pytest.mark.parametrize("how", ["A-ABORT", "TCP close"])
 def test_an_abort_while_an_event_waits_is_noticed_at_once(printer, recorder, how):
+    before = printer.settled_jobs()
     s = Session(printer.port)
     assert s.n_set(GRAY_IB, s.ib[0], image_data_set(8, 8)).status == 0
     rsp = s.a.request(s.cid, raw.command_set(0x0130, 20, RequestedSOPClassUID=FILM_SESSION,
@@ -311,3 +313,6 @@ def test_an_abort_while_an_event_waits_is_noticed_at_once(printer, recorder, how
     later = [r for r in recorder.records if "N-EVENT-REPORT" in r.getMessage() and " sent:" in r.getMessage()]
     assert len(later) == sent  # no event went to the peer that left
     assert not [r for r in recorder.records[mark:] if "RAWSCU N-DELETE" in r.getMessage()]  # the held request died with it
+    printer.wait_jobs(before + 1)  # the acknowledged film is printed all the same
+    assert printer.job()[1]["state"] == "DONE"
+    assert not list((printer.output / ".incoming").glob("*"))

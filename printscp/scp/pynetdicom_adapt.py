@@ -279,6 +279,10 @@ def _dimse_watch(dul, guard: Guard) -> bool:
 
 
 def _do_action(dul, guard: Guard, original, event) -> None:
+    if event == "Evt18":  # pynetdicom's ARTIM expiry: no A-ASSOCIATE-RQ, or no close after our answer
+        log.warning("%sARTIM timeout (-ta) after %g s in state %s: connection closed", guard.what,
+                    guard.acse_timeout, dul.state_machine.current_state)
+        guard.fired.append("ARTIM")
     original(event)
     if dul.state_machine.current_state == "Sta1" and not guard.associate_seen:
         guard.associate_seen = True  # once: wake the acceptor thread waiting for an A-ASSOCIATE-RQ

@@ -64,6 +64,10 @@ class AssociationSettings:
     check_called_ae: bool = False  # a lone printer refuses other called AE titles
     max_associations: int = 10
     max_pdu_size: int = 1048576
+    # PS3.8 timers for this printer (docs/robustness.md); unset: the server's -ta / -td / -tn.
+    # ARTIM before the called AE title is known is always the server's.
+    dimse_timeout_s: float | None = None
+    network_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -313,6 +317,10 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(bool(p.association.meta_sop_classes), "[association] meta_sop_classes", "must list at least one")
     need(bool(p.association.transfer_syntaxes), "[association] transfer_syntaxes", "must list at least one")
     need(1 <= p.association.max_associations <= 1000, "[association] max_associations", "must be 1..1000")
+    for key in ("dimse_timeout_s", "network_timeout_s"):
+        value = getattr(p.association, key)
+        need(value is None or (isinstance(value, (int, float)) and 0 < value <= 3600), f"[association] {key}",
+             "must be more than 0 and at most 3600 seconds")
     need(4096 <= p.association.max_pdu_size <= 16 * 1024 * 1024 or p.association.max_pdu_size == 0,
          "[association] max_pdu_size", "must be 0 (unlimited) or 4096..16777216")
     need(bool(fs.medium_types), "[film_session] medium_types", "must list at least one")

@@ -316,3 +316,20 @@ def test_an_abort_while_an_event_waits_is_noticed_at_once(printer, recorder, how
     printer.wait_jobs(before + 1)  # the acknowledged film is printed all the same
     assert printer.job()[1]["state"] == "DONE"
     assert not list((printer.output / ".incoming").glob("*"))
+
+
+def test_a_profile_sets_its_own_dimse_timeout(tmp_path, printer):
+    from conftest import profile_with
+    from printscp.scp.server import PrintServer, Settings
+
+    server = PrintServer(profile_with(association={"dimse_timeout_s": 0.3}),
+                         Settings("PRINTSCP", "127.0.0.1", 0, tmp_path / "out"))  # the server's own -td: 30 s
+    server.start()
+    try:
+        a = raw.associate(server.port, [GRAY_META])
+        a.sock.sendall(raw.p_data([(a.cid(GRAY_META), 0x03, bytes(994))])[:10])
+        began = time.monotonic()
+        assert abort_received(a.sock, 5)
+        assert time.monotonic() - began < 2
+    finally:
+        server.stop(drain_timeout=10)

@@ -129,6 +129,11 @@ class PrintHandlers:
         guard = adapt.guard_of(assoc)
         if guard is not None:
             guard.what = f"{_ae(assoc.requestor.primitive.calling_ae_title)}: "
+            timers = printer.profile.association
+            if timers.dimse_timeout_s is not None:
+                guard.dimse_timeout = assoc.dimse_timeout = timers.dimse_timeout_s
+            if timers.network_timeout_s is not None:
+                assoc.network_timeout = timers.network_timeout_s
         with self._lock:
             self._routes[id(assoc)] = printer
             self._channels[id(assoc)] = channel

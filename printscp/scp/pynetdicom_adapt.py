@@ -222,7 +222,8 @@ def _read_pdu(dul, guard: Guard) -> None:
         if not data:
             sock.close()
         return
-    established = dul.assoc.is_established
+    # The state machine is this thread's own view (no race with the reactor): Sta6 and the release states.
+    established = dul.state_machine.current_state not in ("Sta1", "Sta2", "Sta3", "Sta4", "Sta5")
     timeout = guard.dimse_timeout if established else guard.acse_timeout
     name = "DIMSE timeout (-td)" if established else "ARTIM timeout (-ta)"
     deadline = time.monotonic() + timeout

@@ -578,3 +578,42 @@ def test_random_bytes_after_a_valid_association(printer):
                 assert rsp.status == 0
                 a.release()
                 break
+
+
+@pytest.mark.parametrize("target", ["film-session", "film-box", "image-box"])
+def test_mutated_data_sets_are_answered_and_the_association_goes_on(printer, target):
+    """Seeded byte mutations of valid N-SET data sets: each gets a status (never a hang, never a
+    traceback) and a good request on the same association is still answered."""
+    r = random.Random(f"13-{target}")
+    s = Session(printer.port)
+    if target == "film-session":
+        sop_class, uid, good = FILM_SESSION, s.fs, raw.encode_data_set(_ds(NumberOfCopies=2, PrintPriority="LOW",
+                                                                          FilmSessionLabel="SOAK"))
+    elif target == "film-box":
+        sop_class, uid, good = FILM_BOX, s.fb, raw.encode_data_set(_ds(MagnificationType="BILINEAR",
+                                                                      MaxDensity=250, BorderDensity="WHITE"))
+    else:
+        sop_class, uid, good = GRAY_IB, s.ib[0], raw.encode_data_set(image_data_set(8, 8))
+    for n in range(40):
+        mutated = bytearray(good)
+        how = r.randrange(3)
+        if how == 0:
+            for _ in range(r.randrange(1, 8)):
+                mutated[r.randrange(len(mutated))] = r.randrange(256)
+        elif how == 1:
+            mutated = mutated[:r.randrange(1, len(mutated))]
+        else:
+            at = r.randrange(len(mutated))
+            mutated[at:at] = bytes(r.randrange(256) for _ in range(r.randrange(1, 12)))
+        rsp = s.n_set(sop_class, uid, bytes(mutated))
+        if not isinstance(rsp, raw.Response):  # an Upper Layer answer ends this association: start another
+            assert rsp is None or rsp[1] == 0x07, rsp
+            s.a.sock.close()
+            s = Session(printer.port)
+            uid = {FILM_SESSION: s.fs, FILM_BOX: s.fb, GRAY_IB: s.ib[0]}[sop_class]
+            continue
+        assert rsp.command_field == 0x8120 and (rsp.status == 0 or rsp.comment), (hex(rsp.status), rsp.comment)
+        check = s.a.request(s.cid, raw.command_set(0x0110, s.next_id(), RequestedSOPClassUID=PRINTER,
+                                                   RequestedSOPInstanceUID=PRINTER_INSTANCE))
+        assert check.status == 0
+    s.close()

@@ -177,5 +177,6 @@ class EventChannel:
                 self._late.discard(msg.MessageIDBeingRespondedTo)  # an earlier, abandoned exchange
                 continue
             self._held.append((cx, msg))  # the SCU's next request: served right after this exchange
-            log.info("%s held while waiting for the reply to N-EVENT-REPORT %d", type(msg).__name__, message_id)
+            log.info("request held while waiting for the reply to N-EVENT-REPORT %d (%s)", message_id,
+                     type(msg).__name__.replace("_", "-"))
         return None

@@ -510,6 +510,8 @@ def _to_primitive(assoc, incoming: _Incoming):
     except Exception as exc:  # noqa: BLE001 - a value pynetdicom's primitive refuses
         return _refusal(incoming, Status.MISTYPED_ARGUMENT, f"command set refused: {exc}"[:120])
     if command_field & 0x8000 or primitive.is_valid_request:  # pynetdicom's own loggers expect these
+        if "AttributeIdentifierList" in cs and cs["AttributeIdentifierList"].value is None:
+            cs["AttributeIdentifierList"].value = []  # "all attributes": pynetdicom's N-GET logger takes len() of it
         evt.trigger(assoc, evt.EVT_DIMSE_RECV, {"message": message})
     return primitive
 

@@ -68,6 +68,7 @@ def start(base: Path, **profile_sections) -> RunningPrinter:
 def normal_print(port: int) -> None:
     """A modality prints one film after whatever came before: the printer still serves."""
     with associate(port) as scu:
+        assert status_of(scu.get_printer()) == 0  # all attributes: once a traceback in pynetdicom's logger
         statuses = scu.print_film([gray_pixels(16, 16, 100)], r"STANDARD\1,1")
     assert statuses["film_session"] == 0 and statuses["film_box"] == 0 and statuses["print"] == 0, statuses
 
@@ -139,5 +140,3 @@ class Session:
 def pixels(n: int) -> bytes:
     return np.full(n, 100, dtype=np.uint8).tobytes()
 
-
-__all__ = ["GRAY_IB", "status_of"]

@@ -107,3 +107,14 @@ def test_judging_associate_rqs():
     broken = bytearray(rawdicom.associate_rq([(1, "1.2.3")]))
     broken[76] = 0xFF  # the first item's length now runs past the PDU
     assert "malformed" in adapt._judge_associate_rq(broken)
+
+
+def test_the_doors_the_event_channel_uses_exist():
+    """events.py reaches pynetdicom only through pynetdicom_adapt; these are what it relies on."""
+    assert "msg_queue" in inspect.getsource(DIMSEServiceProvider.__init__)
+    assert "def peek_next_pdu" in inspect.getsource(dul.DULServiceProvider)
+    assert "def send_msg" in inspect.getsource(DIMSEServiceProvider)
+    assert "self._run_loop_delay" in inspect.getsource(dul.DULServiceProvider.run_reactor)
+    from pynetdicom import acse
+    assert "to_user_queue" in inspect.getsource(acse.ACSE.is_release_requested) or \
+        "receive_pdu" in inspect.getsource(acse.ACSE.is_release_requested)  # it consumes: events.py only peeks

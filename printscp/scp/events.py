@@ -27,9 +27,9 @@ from io import BytesIO
 from pydicom import Dataset
 from pynetdicom.dimse_primitives import N_EVENT_REPORT
 from pynetdicom.dsutils import encode
-from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE
 
 from printscp import uids
+from printscp.scp import pynetdicom_adapt as adapt
 
 log = logging.getLogger("printscp.events")
 
@@ -55,11 +55,10 @@ class EventChannel:
         self._held: collections.deque = collections.deque()
         self._late: set[int] = set()
         self._ids = itertools.count(1)
-        self._get = assoc.dimse.get_msg
         self.replies: list[tuple[int, int | None]] = []  # (event type, status or None when unanswered)
         self._lock = threading.Lock()
         self.peer_gone = False  # A-ABORT or TCP loss seen: nothing more is sent or served
-        assoc.dimse.get_msg = self._get_msg
+        self._get = adapt.take_over_get_msg(assoc, self._get_msg)
 
     def can_send(self, context_uid: str) -> bool:
         return self._context(context_uid) is not None
@@ -84,11 +83,8 @@ class EventChannel:
             return self._held.popleft()
         # pynetdicom's reactor naps 1 ms between polls; waiting here instead wakes it the
         # moment a request arrives (release, abort and new events are seen within POLL_WAIT).
-        try:
-            item = self.assoc.dimse.msg_queue.get(timeout=POLL_WAIT)
-        except queue.Empty:
-            return None, None
-        return self._drop_late(item)
+        item = adapt.next_message(self.assoc, POLL_WAIT)
+        return (None, None) if item is None else self._drop_late(item)
 
     def _drop_late(self, item):
         cx, msg = item
@@ -116,16 +112,12 @@ class EventChannel:
         """An A-ABORT from the peer, or the connection lost (A-P-ABORT), waiting for the reactor."""
         if self.peer_gone:
             return True
-        primitive = self.assoc.dul.peek_next_pdu()
-        if isinstance(primitive, (A_ABORT, A_P_ABORT)) or not self.assoc.dul.is_alive() \
-                or self.assoc.dul.state_machine.current_state in ("Sta1", "Sta13"):
+        if adapt.peer_gone(self.assoc):
             self.peer_gone = True
         return self.peer_gone
 
     def _release_requested(self) -> bool:
-        """Peek only: pynetdicom's acse.is_release_requested() consumes the A-RELEASE it finds."""
-        primitive = self.assoc.dul.peek_next_pdu()
-        return isinstance(primitive, A_RELEASE) and primitive.result is None
+        return adapt.release_requested(self.assoc)
 
     def _context(self, abstract_syntax: str):
         return next((cx for cx in self.assoc.accepted_contexts if str(cx.abstract_syntax) == abstract_syntax), None)
@@ -143,7 +135,7 @@ class EventChannel:
             ts = context.transfer_syntax[0]
             req.EventInformation = BytesIO(encode(event.information, ts.is_implicit_VR, ts.is_little_endian,
                                                   ts.is_deflated))
-        self.assoc.dimse.send_msg(req, context.context_id)
+        adapt.send_message(self.assoc, req, context.context_id)
         log.info("N-EVENT-REPORT %d sent: %s event %d", req.MessageID, uids.name(event.sop_class), event.event_type)
         status = self._await_reply(req.MessageID)
         with self._lock:
@@ -167,10 +159,10 @@ class EventChannel:
                 log.warning("no reply to N-EVENT-REPORT %d within %.1f s; the association is kept",
                             message_id, self.reply_timeout)
                 return None
-            try:
-                cx, msg = self.assoc.dimse.msg_queue.get(timeout=min(remaining, 0.05))
-            except queue.Empty:
+            item = adapt.next_message(self.assoc, min(remaining, 0.05))
+            if item is None:
                 continue
+            cx, msg = item
             if isinstance(msg, N_EVENT_REPORT) and msg.MessageIDBeingRespondedTo is not None:
                 if msg.MessageIDBeingRespondedTo == message_id:
                     return int(msg.Status) if msg.Status is not None else None

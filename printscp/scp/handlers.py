@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import socket
 import threading
 import weakref
 
@@ -94,11 +93,7 @@ class PrintHandlers:
             max_data_set=lambda sop_class, op, assoc=event.assoc: self._max_data_set(assoc, sop_class),
             imply_instance=self._imply_instance,
             what=f"{address[0]}:{address[1]}: " if address else ""))
-        event.assoc.dul._run_loop_delay = DUL_LOOP_DELAY
-        try:
-            event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (AttributeError, OSError) as exc:
-            log.warning("could not set TCP_NODELAY: %s", exc)
+        adapt.speed_up(event.assoc, DUL_LOOP_DELAY)
 
     def on_requested(self, event) -> None:
         """Before negotiation: the called AE title picks the printer, whose contexts apply.

@@ -23,6 +23,7 @@ from printscp import uids
 from printscp.faults import FaultPlan
 from printscp.model.printer import Printer
 from printscp.profile import Profile
+from printscp.scp import pynetdicom_adapt as adapt
 from printscp.scp.faults_hook import FaultHook
 from printscp.scp.handlers import PrintHandlers
 from printscp.spool.spooler import Spooler
@@ -159,6 +160,9 @@ class PrintServer:
         return self._server.server_address[1]
 
     def start(self) -> None:
+        if not adapt.version_ok():
+            log.warning("pynetdicom %s: printscp's adaptations were written for %s (printscp/scp/pynetdicom_adapt.py)",
+                        adapt.pynetdicom.__version__, adapt.TESTED_WITH)
         address = (self.settings.host, self.settings.port)
         self._server = self.ae.start_server(address, block=False, evt_handlers=self.handlers.bindings())
         self.faults.start()  # the timeline's clock starts when the printer can be reached

@@ -333,3 +333,20 @@ def test_a_profile_sets_its_own_dimse_timeout(tmp_path, printer):
         assert time.monotonic() - began < 2
     finally:
         server.stop(drain_timeout=10)
+
+
+def test_an_idle_association_is_aborted_by_the_network_timeout(tmp_path, printer):
+    from conftest import profile_with
+    from printscp.scp.server import PrintServer, Settings
+
+    server = PrintServer(profile_with(association={"network_timeout_s": 0.5}),
+                         Settings("PRINTSCP", "127.0.0.1", 0, tmp_path / "out"))
+    server.start()
+    try:
+        a = raw.associate(server.port, [GRAY_META])
+        began = time.monotonic()
+        assert abort_received(a.sock, 5)
+        assert 0.4 < time.monotonic() - began < 2.5
+        wait_for(lambda: not server.handlers._routes, 5, what="the idle association to be freed")
+    finally:
+        server.stop(drain_timeout=10)

@@ -617,3 +617,14 @@ def test_mutated_data_sets_are_answered_and_the_association_goes_on(printer, tar
                                                    RequestedSOPInstanceUID=PRINTER_INSTANCE))
         assert check.status == 0
     s.close()
+
+
+def test_a_data_set_beyond_the_non_image_limit_gets_0213_before_decoding(printer):
+    s = Session(printer.port, film_box=False)
+    label = _raw_element(0x2000, 0x0050, "LO", b"X" * 64)
+    huge = label + struct.pack("<HH", 0x0009, 0x1010) + b"OB\x00\x00" + struct.pack("<L", 2 * 1024 * 1024) \
+        + bytes(2 * 1024 * 1024)
+    rsp = s.n_set(FILM_SESSION, s.fs, huge)
+    assert rsp.status == 0x0213 and "KB" in rsp.comment
+    assert s.n_set(FILM_SESSION, s.fs, _ds(FilmSessionLabel="AFTER")).status == 0  # the association goes on
+    s.close()

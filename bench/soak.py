@@ -42,7 +42,8 @@ def fds() -> int:
 def sample(server) -> dict:
     gc.collect()
     return {"threads": threading.active_count(), "fds": fds(), "rss_kb": rss_kb(),
-            "associations": len(server.handlers._routes), "hierarchies": server.handlers.open_hierarchies}
+            "associations": len(server.handlers._routes), "hierarchies": server.handlers.open_hierarchies,
+            "unassociated": len(server.handlers._unassociated)}
 
 
 def one_print(port: int) -> bool:
@@ -144,7 +145,7 @@ def main() -> int:
           f"RSS {end['rss_kb'] - base['rss_kb']:+d} KB ({per100:+.1f} KB per 100 sessions)")
     print(f"acknowledged films: {acknowledged}; complete DONE jobs: {complete}; left in .incoming: {len(incoming)}")
     ok = (end["threads"] <= base["threads"] and end["fds"] <= base["fds"] and complete >= acknowledged
-          and not incoming and end["associations"] == 0 and end["hierarchies"] == 0)
+          and not incoming and end["associations"] == 0 and end["hierarchies"] == 0 and end["unassociated"] == 0)
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -550,8 +550,8 @@ def test_the_peer_leaving_at_any_moment(printer, after, how):
             pass
     sock.close()
     from conftest import wait_for
-    wait_for(lambda: not printer.server.handlers._routes and printer.server.handlers.open_hierarchies == 0,
-             5, 0.01, "the association's resources to be freed")
+    wait_for(lambda: not printer.server.handlers._routes and printer.server.handlers.open_hierarchies == 0
+             and not printer.server.handlers._unassociated, 5, 0.01, "the association's resources to be freed")
     memory = printer.server.printer.memory
     wait_for(lambda: memory.free == memory.total, 10, 0.01, "the printer memory to be given back")
 

@@ -350,3 +350,25 @@ def test_an_idle_association_is_aborted_by_the_network_timeout(tmp_path, printer
         wait_for(lambda: not server.handlers._routes, 5, what="the idle association to be freed")
     finally:
         server.stop(drain_timeout=10)
+
+
+def test_a_flood_of_silent_connections_gets_a_short_artim_and_a_modality_still_prints(tmp_path, printer, recorder):
+    from conftest import profile_with
+    from printscp.scp.server import PrintServer, Settings
+
+    server = PrintServer(profile_with(association={"max_associations": 2}),
+                         Settings("PRINTSCP", "127.0.0.1", 0, tmp_path / "out"))  # ARTIM 30 s
+    server.start()
+    silent = []
+    try:
+        for _ in range(9):  # more than 4 x max_associations
+            silent.append(raw.connect(server.port))
+        wait_for(lambda: len(server.handlers._unassociated) >= 9, 5, what="the connections to be accepted")
+        late = raw.connect(server.port)
+        assert raw.closed_within(late, 5)  # the crowded ARTIM (2 s), not 30 s
+        assert "have not sent an A-ASSOCIATE-RQ" in recorder.text()
+        normal_print(server.port)
+    finally:
+        for sock in silent:
+            sock.close()
+        server.stop(drain_timeout=10)

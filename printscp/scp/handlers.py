@@ -41,6 +41,10 @@ UNSENT = int(Status.PROCESSING_FAILURE)
 MAX_OTHER_DATA_SET = 1024 * 1024
 # Attributes that travel with an image's pixels in an Image Box N-SET.
 IMAGE_OVERHEAD = 64 * 1024
+# More connections than CROWDED x max_associations without an A-ASSOCIATE-RQ: new ones get
+# a CROWDED_ARTIM-second ARTIM, so a flood cannot hold threads for the full -ta.
+CROWDED = 4
+CROWDED_ARTIM = 2.0
 
 
 class PrintHandlers:
@@ -60,6 +64,7 @@ class PrintHandlers:
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
         self._lock = threading.Lock()
+        self._unassociated: set[int] = set()  # connections that have not sent an A-ASSOCIATE-RQ yet
 
     def bindings(self) -> list:
         return [
@@ -88,8 +93,17 @@ class PrintHandlers:
         Nagle costs ~90 ms per request/response pair on loopback (reference §6)."""
         s = self.settings
         address = event.address if hasattr(event, "address") else None
+        artim = s.acse_timeout if s else 30.0
+        with self._lock:
+            self._unassociated.add(id(event.assoc))
+            waiting = len(self._unassociated)
+        if waiting > CROWDED * self.max_associations and artim > CROWDED_ARTIM:
+            # A flood of connections that do not associate: each costs a thread until ARTIM ends it.
+            log.warning("%d connections have not sent an A-ASSOCIATE-RQ: ARTIM %g s for this one", waiting,
+                        CROWDED_ARTIM)
+            artim = CROWDED_ARTIM
         adapt.install(event.assoc, adapt.Guard(
-            acse_timeout=s.acse_timeout if s else 30.0, dimse_timeout=s.dimse_timeout if s else 30.0,
+            acse_timeout=artim, dimse_timeout=s.dimse_timeout if s else 30.0,
             max_data_set=lambda sop_class, op, assoc=event.assoc: self._max_data_set(assoc, sop_class),
             imply_instance=self._imply_instance,
             what=f"{address[0]}:{address[1]}: " if address else ""))
@@ -102,6 +116,8 @@ class PrintHandlers:
         check rejects the association (A-ASSOCIATE-RJ, reason 7) the standard way.
         """
         assoc = event.assoc
+        with self._lock:
+            self._unassociated.discard(id(assoc))
         called = _called_ae(assoc)
         printer = self.route(called)
         if printer is None:
@@ -137,6 +153,7 @@ class PrintHandlers:
 
     def on_association_end(self, event) -> None:
         with self._lock:
+            self._unassociated.discard(id(event.assoc))
             printer = self._routes.pop(id(event.assoc), None)
             self._channels.pop(id(event.assoc), None)
             hierarchy = self._hierarchies.pop(id(event.assoc), None)

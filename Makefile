@@ -8,7 +8,7 @@ PORT    ?= 11112
 PROFILE ?= default
 OUTPUT  ?= output
 
-.PHONY: serve test bench install clean deps wheel-check
+.PHONY: serve test bench soak install clean deps wheel-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ wheel-check: deps $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_print.py --printscp-cmd "$(abspath $(VENV))/bin/printscp serve -q --port {port} --output {output}" --out bench/results.md
 	$(PY) bench/bench_console.py --jobs 1000 --out bench/console-results.md
+
+soak: $(STAMP)
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -75,6 +75,10 @@ class AssociationSettings:
     # listed gets A-ASSOCIATE-RJ reason 3; a peer outside every network, reason 1.
     allowed_calling_aes: tuple[str, ...] = ()
     allowed_peers: tuple[str, ...] = ()  # addresses or CIDR networks, e.g. "10.1.0.0/16", "::1"
+    # PS3.8 timers for this printer (docs/robustness.md); unset: the server's -ta / -td / -tn.
+    # ARTIM before the called AE title is known is always the server's.
+    dimse_timeout_s: float | None = None
+    network_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,9 @@ class FilmSessionSettings:
     memory_allocation: bool = False  # false: the attribute gets B600 and is ignored
     max_memory_allocation_kb: int = 262144  # the most one film session may reserve; more is 0x0106
     printer_memory_kb: int = 1048576  # shared by all associations; a reservation not free now is 0x0213
-    max_image_kb: int = 0  # one image larger is C605; 0: no limit but the memory itself
+    # One image larger is C605, refused before its data set is decoded (docs/robustness.md);
+    # 64 MiB holds a 14x17 in film-size image at 320 dpi, 16 bits, or in colour at 300 dpi.
+    max_image_kb: int = 65536
 
 
 @dataclass(frozen=True)
@@ -386,6 +392,10 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(bool(p.association.meta_sop_classes), "[association] meta_sop_classes", "must list at least one")
     need(bool(p.association.transfer_syntaxes), "[association] transfer_syntaxes", "must list at least one")
     need(1 <= p.association.max_associations <= 1000, "[association] max_associations", "must be 1..1000")
+    for key in ("dimse_timeout_s", "network_timeout_s"):
+        value = getattr(p.association, key)
+        need(value is None or (isinstance(value, (int, float)) and 0 < value <= 3600), f"[association] {key}",
+             "must be more than 0 and at most 3600 seconds")
     need(4096 <= p.association.max_pdu_size <= 16 * 1024 * 1024 or p.association.max_pdu_size == 0,
          "[association] max_pdu_size", "must be 0 (unlimited) or 4096..16777216")
     need(bool(fs.medium_types), "[film_session] medium_types", "must list at least one")
@@ -397,8 +407,8 @@ def _check_consistency(p: Profile, where: str) -> None:
                                                or not fs.memory_allocation),
          "[film_session] max_memory_allocation_kb",
          f"must be 0..{fs.printer_memory_kb} (printer_memory_kb): a larger request could never be met")
-    need(0 <= fs.max_image_kb <= fs.printer_memory_kb, "[film_session] max_image_kb",
-         f"must be 0 (no limit) or at most {fs.printer_memory_kb} (printer_memory_kb)")
+    need(0 <= fs.max_image_kb, "[film_session] max_image_kb",
+         "must be 0 (no limit but the printer memory) or a size in KB")
     need(bool(fb.film_sizes), "[film_box] film_sizes", "must list at least one")
     for size, dims in fb.own_film_sizes.items():
         need(len(dims) == 2 and 20 <= min(dims) and max(dims) <= 1000, f"[film_box] own_film_sizes.{size}",

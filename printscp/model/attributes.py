@@ -6,11 +6,13 @@ its tag and what would be accepted, so the modality's engineer can fix the reque
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 
 from pydicom import Dataset
 from pydicom.charset import convert_encodings, python_encoding
-from pydicom.datadict import dictionary_description, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import dictionary_description, dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
@@ -121,9 +123,23 @@ def single(ds: Dataset, keyword: str):
     return value
 
 
+# PS3.5 6.2: control characters other than ESC are not allowed in these VRs; the text VRs
+# (ST, LT, UT) also allow TAB, LF, FF and CR.
+_CONTROL = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]")
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
 def text(ds: Dataset, keyword: str, max_length: int | None = None) -> str:
     value = single(ds, keyword)
     value = "" if value is None else str(value).strip()
+    try:
+        vr = dictionary_VR(keyword)
+    except KeyError:
+        vr = "LO"
+    if (_TEXT_CONTROL if vr in ("ST", "LT", "UT") else _CONTROL).search(value):
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"{describe(keyword)} contains a control character ({vr} does not allow it)")
     if max_length is not None and len(value) > max_length:
         raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} is longer than {max_length} characters")
     return value
@@ -131,7 +147,7 @@ def text(ds: Dataset, keyword: str, max_length: int | None = None) -> str:
 
 def enumerated(ds: Dataset, keyword: str, allowed: Iterable[str]) -> str:
     allowed = list(allowed)
-    value = text(ds, keyword).upper()
+    value = text(ds, keyword)  # CS: upper case only (PS3.5 6.2), so "high" is not HIGH
     if value not in allowed:
         raise PrintError(
             Status.INVALID_ATTRIBUTE_VALUE,
@@ -142,9 +158,16 @@ def enumerated(ds: Dataset, keyword: str, allowed: Iterable[str]) -> str:
 
 def integer(ds: Dataset, keyword: str, minimum: int | None = None, maximum: int | None = None) -> int:
     value = single(ds, keyword)
+    original = getattr(value, "original_string", None)  # IS / DS as the peer wrote them
+    written = original if original is not None else value
+    if isinstance(written, bytes):
+        written = written.decode("ascii", "replace")
+    if isinstance(written, float) or (isinstance(written, str) and not _INTEGER.match(written)):
+        if not (isinstance(written, float) and written.is_integer()):
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {written!r} is not an integer")
     try:
-        number = int(str(value).strip()) if isinstance(value, (str, bytes)) else int(value)
-    except (TypeError, ValueError):
+        number = int(str(written).strip()) if isinstance(written, str) else int(written)
+    except (TypeError, ValueError, OverflowError):
         raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {value!r} is not an integer") from None
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         bounds = f"{minimum if minimum is not None else '-'}..{maximum if maximum is not None else ''}"
@@ -156,8 +179,10 @@ def decimal(ds: Dataset, keyword: str, minimum_exclusive: float | None = None) -
     value = single(ds, keyword)
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {value!r} is not a number") from None
+    if not math.isfinite(number):  # "inf", "nan", "1e309": no DS value (PS3.5 6.2)
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {str(value)!r} is not a finite number")
     if minimum_exclusive is not None and not number > minimum_exclusive:
         raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{describe(keyword)} {number} must be greater than {minimum_exclusive}")
     return number

@@ -70,6 +70,10 @@ class FilmBox:
 
         attr.required(ds, "ImageDisplayFormat", what)
         display_text = attr.text(ds, "ImageDisplayFormat")
+        kind = display_text.split("\\")[0]
+        if kind != kind.upper():  # ST, but its format names are upper case (C.13.5.1)
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"{attr.describe('ImageDisplayFormat')}: {kind!r} must be upper case")
         try:
             display_format = layout.parse_display_format(display_text, profile.layout_data.display)
         except layout.DisplayFormatError as exc:

@@ -236,6 +236,9 @@ def _pixels(item: Dataset, is_color: bool, profile: Profile, warnings: list):
         if (bits_allocated, high_bit) != expected:
             raise bad(f"Bits Stored {bits_stored} needs Bits Allocated {expected[0]} and High Bit {expected[1]}; "
                       f"got {bits_allocated} and {high_bit}")
+    if not is_color and attr.has(item, "PlanarConfiguration"):  # PS3.3 C.7.6.3.1.3: only when Samples > 1
+        raise bad(f"{attr.describe('PlanarConfiguration')} must not be present in a grayscale image "
+                  "(Samples per Pixel 1)")
     if is_color and not attr.has(item, "PlanarConfiguration"):
         raise PrintError(Status.MISSING_ATTRIBUTE, f"{what} needs {attr.describe('PlanarConfiguration')} (1 = colour-by-plane)")
     if representation != 0:

@@ -28,11 +28,11 @@ from io import BytesIO
 from pydicom import Dataset
 from pynetdicom.dimse_primitives import N_EVENT_REPORT
 from pynetdicom.dsutils import encode
-from pynetdicom.pdu_primitives import A_RELEASE
 
 from printscp import uids
 from printscp.model.print_job import EVENT_TYPES as PRINT_JOB_EVENTS
 from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
+from printscp.scp import pynetdicom_adapt as adapt
 
 log = logging.getLogger("printscp.events")
 
@@ -66,11 +66,11 @@ class EventChannel:
         self._held: collections.deque = collections.deque()
         self._late: set[int] = set()
         self._ids = itertools.count(1)
-        self._get = assoc.dimse.get_msg
         # (event type, status or None when unanswered), the latest only: an association may last for weeks
         self.replies: collections.deque[tuple[int, int | None]] = collections.deque(maxlen=100)
         self._lock = threading.Lock()
-        assoc.dimse.get_msg = self._get_msg
+        self.peer_gone = False  # A-ABORT or TCP loss seen: nothing more is sent or served
+        self._get = adapt.take_over_get_msg(assoc, self._get_msg)
 
     def can_send(self, context_uid: str) -> bool:
         return self._context(context_uid) is not None
@@ -84,16 +84,19 @@ class EventChannel:
     def _get_msg(self, block: bool = False):
         if block:  # pynetdicom's own send_*() paths; the SCP's reactor always polls
             return self._get(block=True)
+        if self.peer_gone:  # the reactor sees the abort itself and ends the association
+            self._held.clear()
+            return None, None
         self._deliver_pending()
+        if self.peer_gone:
+            self._held.clear()
+            return None, None
         if self._held:
             return self._held.popleft()
         # pynetdicom's reactor naps 1 ms between polls; waiting here instead wakes it the
         # moment a request arrives (release, abort and new events are seen within POLL_WAIT).
-        try:
-            item = self.assoc.dimse.msg_queue.get(timeout=POLL_WAIT)
-        except queue.Empty:
-            return None, None
-        return self._drop_late(item)
+        item = adapt.next_message(self.assoc, POLL_WAIT)
+        return (None, None) if item is None else self._drop_late(item)
 
     def _drop_late(self, item):
         cx, msg = item
@@ -104,21 +107,29 @@ class EventChannel:
         return item
 
     def _deliver_pending(self) -> None:
-        while self.assoc.is_established:
+        while self.assoc.is_established and not self.peer_gone:
             try:
                 event = self._outbox.get_nowait()
             except queue.Empty:
                 return
+            if self._aborted():
+                continue
             if self._release_requested():
                 log.info("association is being released: %s event %s not sent", uids.name(event.sop_class),
                          event_name(event.sop_class, event.event_type))
                 continue
             self._exchange(event)
 
+    def _aborted(self) -> bool:
+        """An A-ABORT from the peer, or the connection lost (A-P-ABORT), waiting for the reactor."""
+        if self.peer_gone:
+            return True
+        if adapt.peer_gone(self.assoc):
+            self.peer_gone = True
+        return self.peer_gone
+
     def _release_requested(self) -> bool:
-        """Peek only: pynetdicom's acse.is_release_requested() consumes the A-RELEASE it finds."""
-        primitive = self.assoc.dul.peek_next_pdu()
-        return isinstance(primitive, A_RELEASE) and primitive.result is None
+        return adapt.release_requested(self.assoc)
 
     def _context(self, abstract_syntax: str):
         return next((cx for cx in self.assoc.accepted_contexts if str(cx.abstract_syntax) == abstract_syntax), None)
@@ -136,7 +147,7 @@ class EventChannel:
             ts = context.transfer_syntax[0]
             req.EventInformation = BytesIO(encode(event.information, ts.is_implicit_VR, ts.is_little_endian,
                                                   ts.is_deflated))
-        self.assoc.dimse.send_msg(req, context.context_id)
+        adapt.send_message(self.assoc, req, context.context_id)
         log.info("N-EVENT-REPORT %d sent: %s event %s", req.MessageID, uids.name(event.sop_class),
                  event_name(event.sop_class, event.event_type))
         status = self._await_reply(req.MessageID)
@@ -149,6 +160,11 @@ class EventChannel:
         deadline = time.monotonic() + self.reply_timeout
         while self.assoc.is_established:
             remaining = deadline - time.monotonic()
+            if self._aborted():
+                log.warning("the association was aborted while waiting for the reply to N-EVENT-REPORT %d: "
+                            "no more events are sent and held requests are dropped", message_id)
+                self._held.clear()
+                return None
             if self._release_requested():  # the SCU is leaving: let the reactor answer its release now
                 self._late.add(message_id)
                 log.info("release requested while waiting for the reply to N-EVENT-REPORT %d", message_id)
@@ -158,15 +174,16 @@ class EventChannel:
                 log.warning("no reply to N-EVENT-REPORT %d within %.1f s; the association is kept",
                             message_id, self.reply_timeout)
                 return None
-            try:
-                cx, msg = self.assoc.dimse.msg_queue.get(timeout=min(remaining, 0.05))
-            except queue.Empty:
+            item = adapt.next_message(self.assoc, min(remaining, 0.05))
+            if item is None:
                 continue
+            cx, msg = item
             if isinstance(msg, N_EVENT_REPORT) and msg.MessageIDBeingRespondedTo is not None:
                 if msg.MessageIDBeingRespondedTo == message_id:
                     return int(msg.Status) if msg.Status is not None else None
                 self._late.discard(msg.MessageIDBeingRespondedTo)  # an earlier, abandoned exchange
                 continue
             self._held.append((cx, msg))  # the SCU's next request: served right after this exchange
-            log.info("request held while waiting for the reply to N-EVENT-REPORT %d", message_id)
+            log.info("request held while waiting for the reply to N-EVENT-REPORT %d (%s)", message_id,
+                     type(msg).__name__.replace("_", "-"))
         return None

@@ -167,6 +167,17 @@ def _abort(dul) -> None:
     dul._kill_thread = True
 
 
+def quickack(sock) -> None:
+    """Re-arm TCP_QUICKACK after a receive (Linux): the peer's next small write is not held
+    back by our delayed ACK. A no-op elsewhere and on sockets that are not TCP."""
+    if QUICKACK is None or isinstance(sock, ssl.SSLSocket):
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+    except OSError:
+        pass  # the peer went away, or not TCP: the next recv says so
+
+
 def _is_tcp(sock) -> bool:
     try:
         sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)

@@ -23,6 +23,7 @@ from printscp.model.printer import EVENT_TYPES as PRINTER_EVENTS
 from printscp.scp import access
 from printscp.scp import fast_path
 from printscp.scp import assoc_log
+from printscp.scp import pynetdicom_adapt as adapt
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.spool import records
@@ -38,6 +39,14 @@ MINIMAL_N_CREATE_ATTRIBUTES = {
 # What a handler returns when a scripted fault ended the association: pynetdicom wants a
 # status, but there is no one left to send it to.
 UNSENT = int(Status.PROCESSING_FAILURE)
+# No data set but an image comes near this; larger ones are refused before they are decoded.
+MAX_OTHER_DATA_SET = 1024 * 1024
+# Attributes that travel with an image's pixels in an Image Box N-SET.
+IMAGE_OVERHEAD = 64 * 1024
+# More connections than CROWDED x max_associations without an A-ASSOCIATE-RQ: new ones get
+# a CROWDED_ARTIM-second ARTIM, so a flood cannot hold threads for the full -ta.
+CROWDED = 4
+CROWDED_ARTIM = 2.0
 
 
 class PrintHandlers:
@@ -48,15 +57,18 @@ class PrintHandlers:
     asked once per request, before the model runs.
     """
 
-    def __init__(self, route, faults=None, recorder=None):
+    def __init__(self, route, faults=None, recorder=None, settings=None, max_associations: int = 10):
         self.route = route
         self.faults = faults
         self.recorder = recorder  # printscp/scp/records.py: association records, or None
+        self.settings = settings
+        self.max_associations = max_associations
         self._routes: dict[int, object] = {}
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
         self._lock = threading.Lock()
         self._association_numbers = itertools.count(1)
+        self._unassociated: set[int] = set()  # connections that have not sent an A-ASSOCIATE-RQ yet
 
     def bindings(self) -> list:
         return [
@@ -81,8 +93,26 @@ class PrintHandlers:
     # ---- association life -------------------------------------------------------------------
 
     def on_connection(self, event) -> None:
-        """Nagle and delayed ACKs cost ~40-90 ms per message on loopback (reference §6)."""
-        fast_path.tune(event.assoc)
+        """Timers, limits and message checks below pynetdicom (pynetdicom_adapt.py); and the
+        fast path (fast_path.py): Nagle and delayed ACKs cost ~40-90 ms per message on loopback
+        (reference §6), and pynetdicom's reactor naps between polls."""
+        s = self.settings
+        address = event.address if hasattr(event, "address") else None
+        artim = s.acse_timeout if s else 30.0
+        with self._lock:
+            self._unassociated.add(id(event.assoc))
+            waiting = len(self._unassociated)
+        if waiting > CROWDED * self.max_associations and artim > CROWDED_ARTIM:
+            # A flood of connections that do not associate: each costs a thread until ARTIM ends it.
+            log.warning("%d connections have not sent an A-ASSOCIATE-RQ: ARTIM %g s for this one", waiting,
+                        CROWDED_ARTIM)
+            artim = CROWDED_ARTIM
+        adapt.install(event.assoc, adapt.Guard(
+            acse_timeout=artim, dimse_timeout=s.dimse_timeout if s else 30.0,
+            max_data_set=lambda sop_class, op, assoc=event.assoc: self._max_data_set(assoc, sop_class),
+            imply_instance=self._imply_instance,
+            what=f"{address[0]}:{address[1]}: " if address else ""))
+        fast_path.tune(event.assoc)  # after install: the adapter reads PDUs; tune replaces the reactor's naps
 
     def on_requested(self, event) -> None:
         """Before negotiation: the called AE title picks the printer, whose contexts apply.
@@ -91,6 +121,8 @@ class PrintHandlers:
         check rejects the association (A-ASSOCIATE-RJ, reason 7) the standard way.
         """
         assoc = event.assoc
+        with self._lock:
+            self._unassociated.discard(id(assoc))
         called = _called_ae(assoc)
         calling = _ae(assoc.requestor.primitive.calling_ae_title)
         printer = self.route(called)
@@ -103,15 +135,27 @@ class PrintHandlers:
             log.warning("%s at %s refused by printer %s: %s", calling, assoc.requestor.address, printer.ae_title, why)
             access.reject(assoc, reason)
             return
-        busy = sum(1 for a in assoc.ae.active_associations if a.is_acceptor)
-        if busy > assoc.ae.maximum_associations:  # pynetdicom rejects it next (transient, local limit exceeded)
-            log.warning("%s at %s turned away: limit [association] max_associations = %d reached",
-                        calling, assoc.requestor.address, assoc.ae.maximum_associations)
+        with self._lock:  # only associations count: a connection that never associates holds no slot
+            busy = len(self._routes)
+        if busy >= self.max_associations:
+            log.warning("%s at %s turned away: limit [association] max_associations = %d reached: "
+                        "A-ASSOCIATE-RJ (2, 3, 2)", calling, assoc.requestor.address, self.max_associations)
+            assoc.acse.send_reject(0x02, 0x03, 0x02)
+            assoc.kill()  # as pynetdicom's own rejections do: waits until the A-ASSOCIATE-RJ is out
             return
+        max_pdu = self.settings.max_pdu if self.settings and self.settings.max_pdu is not None else None
         assoc.acceptor.ae_title = called
         assoc.acceptor.supported_contexts = copy.deepcopy(printer.contexts)
-        assoc.acceptor.maximum_length = printer.profile.association.max_pdu_size
+        assoc.acceptor.maximum_length = printer.profile.association.max_pdu_size if max_pdu is None else max_pdu
         channel = EventChannel(assoc, printer.profile.events.reply_timeout_s)
+        guard = adapt.guard_of(assoc)
+        if guard is not None:
+            guard.what = f"{_ae(assoc.requestor.primitive.calling_ae_title)}: "
+            timers = printer.profile.association
+            if timers.dimse_timeout_s is not None:
+                guard.dimse_timeout = assoc.dimse_timeout = timers.dimse_timeout_s
+            if timers.network_timeout_s is not None:
+                assoc.network_timeout = timers.network_timeout_s
         with self._lock:
             self._routes[id(assoc)] = printer
             self._channels[id(assoc)] = channel
@@ -120,6 +164,7 @@ class PrintHandlers:
 
     def on_association_end(self, event) -> None:
         with self._lock:
+            self._unassociated.discard(id(event.assoc))
             printer = self._routes.pop(id(event.assoc), None)
             self._channels.pop(id(event.assoc), None)
             hierarchy = self._hierarchies.pop(id(event.assoc), None)
@@ -131,13 +176,44 @@ class PrintHandlers:
             hierarchy.close()
             log.debug("association with %s ended; its print hierarchy was deleted", hierarchy.calling_ae)
 
+    def _max_data_set(self, assoc, sop_class: str) -> int | None:
+        """Bytes a request's data set may have, judged before it is decoded."""
+        printer = self._routes.get(id(assoc))
+        if printer is None:
+            return MAX_OTHER_DATA_SET
+        fs = printer.profile.film_session
+        if sop_class in (uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.BASIC_COLOR_IMAGE_BOX):
+            return (fs.max_image_kb or fs.printer_memory_kb) * 1024 + IMAGE_OVERHEAD
+        return MAX_OTHER_DATA_SET
+
+    def _imply_instance(self, assoc, operation: str, sop_class: str) -> str | None:
+        """N-ACTION / N-DELETE without Requested SOP Instance UID (fo-dicom-samples#4): the
+        association's only Film Session, or its last Film Box."""
+        with self._lock:
+            hierarchy = self._hierarchies.get(id(assoc))
+        session = hierarchy.film_session if hierarchy is not None else None
+        if session is None:
+            return None
+        if sop_class == uids.BASIC_FILM_SESSION:
+            return session.sop_instance_uid
+        if sop_class == uids.BASIC_FILM_BOX and session.last_film_box is not None:
+            return session.last_film_box.sop_instance_uid
+        return None
+
+    def _gone(self, event) -> bool:
+        """The association ended (from its DUL thread) while this request waited: answer no one."""
+        with self._lock:
+            return id(event.assoc) not in self._routes
+
     def _hierarchy(self, event) -> Hierarchy:
         key = id(event.assoc)
         with self._lock:
             hierarchy = self._hierarchies.get(key)
             if hierarchy is None:
-                printer = self._routes[key]
-                channel = self._channels[key]
+                printer = self._routes.get(key)
+                channel = self._channels.get(key)
+                if printer is None or channel is None:
+                    return _ENDED
                 calling = _ae(event.assoc.requestor.ae_title)
                 association_id = records.new_id(next(self._association_numbers), calling)
                 hierarchy = Hierarchy(
@@ -165,7 +241,7 @@ class PrintHandlers:
 
     def on_n_create(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         ds, failed = _decode(lambda: event.attribute_list)
         response = failed or self._hierarchy(event).n_create(
@@ -176,7 +252,7 @@ class PrintHandlers:
 
     def on_n_set(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         ds, failed = _decode(lambda: event.modification_list)
         response = failed or self._hierarchy(event).n_set(
@@ -186,7 +262,7 @@ class PrintHandlers:
 
     def on_n_get(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         response = self._hierarchy(event).n_get(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), list(event.attribute_identifiers),
@@ -195,7 +271,7 @@ class PrintHandlers:
 
     def on_n_action(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT, None
         response = self._hierarchy(event).n_action(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID), req.ActionTypeID,
@@ -207,7 +283,7 @@ class PrintHandlers:
 
     def on_n_delete(self, event):
         req = event.request
-        if (fault := self._fault(event)).ended:
+        if self._gone(event) or (fault := self._fault(event)).ended:
             return UNSENT
         response = self._hierarchy(event).n_delete(
             str(req.RequestedSOPClassUID), str(req.RequestedSOPInstanceUID),
@@ -224,7 +300,10 @@ class PrintHandlers:
 
     def _quirks(self, event, status, ds):
         """N-CREATE answers some real printers give (profile [quirks]), to test an SCU's robustness."""
-        quirks = self._routes[id(event.assoc)].profile.quirks
+        printer = self._routes.get(id(event.assoc))
+        if printer is None:
+            return status, ds
+        quirks = printer.profile.quirks
         if quirks.n_create_minimal_attribute_list and ds is not None:
             for elem in list(ds):
                 if elem.keyword not in MINIMAL_N_CREATE_ATTRIBUTES:
@@ -262,6 +341,16 @@ class PrintHandlers:
         if n_create and status.is_warning and response.affected_instance_uid:
             rsp.AffectedSOPInstanceUID = response.affected_instance_uid
         return rsp, ds
+
+
+class _Ended:
+    """Stands in for the hierarchy of an association that ended while its request waited."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: Response(Status.PROCESSING_FAILURE, "the association has ended")
+
+
+_ENDED = _Ended()
 
 
 def _action_reply(assoc, response: Response) -> Dataset | None:

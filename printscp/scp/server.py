@@ -25,6 +25,7 @@ from printscp.faults import FaultPlan
 from printscp.model.printer import Printer
 from printscp.profile import Profile
 from printscp.scp.assoc_log import AssociationLog
+from printscp.scp import pynetdicom_adapt as adapt
 from printscp.scp.faults_hook import FaultHook
 from printscp.scp.handlers import PrintHandlers
 from printscp.scp import tls
@@ -152,7 +153,9 @@ class PrintServer:
         if on_published is not None:
             for p in self.printers.values():
                 p.spooler.on_published.append(on_published)
-        self.handlers = PrintHandlers(self.route, self.faults, self.recorder)
+        self.handlers = PrintHandlers(self.route, self.faults, self.recorder, settings=settings,
+                                      max_associations=max(p.profile.association.max_associations
+                                                           for p in self.printers.values()))
         if settings.port is None and settings.tls_port is None:
             raise ValueError("no port to listen on: give a plain port, a TLS port or both")
         self._ssl = tls.server_context(settings.tls_cert, settings.tls_key, settings.tls_ca) \
@@ -213,7 +216,10 @@ class PrintServer:
         ae.acse_timeout = self.settings.acse_timeout
         ae.dimse_timeout = self.settings.dimse_timeout
         ae.network_timeout = self.settings.network_timeout
-        ae.maximum_associations = max(p.association.max_associations for p in profiles)
+        # The association limit is enforced by PrintHandlers.on_requested, counting only
+        # associations that sent an A-ASSOCIATE-RQ: pynetdicom counts every connection's
+        # thread, so ten connections that never associate would lock modalities out.
+        ae.maximum_associations = 100000
         ae.require_called_aet = True  # the router sets the acceptor title of every known printer
         ae.supported_contexts = next(iter(self.printers.values())).contexts
         return ae
@@ -228,6 +234,9 @@ class PrintServer:
         return self._tls_server.server_address[1] if self._tls_server is not None else None
 
     def start(self) -> None:
+        if not adapt.version_ok():
+            log.warning("pynetdicom %s: printscp's adaptations were written for %s (printscp/scp/pynetdicom_adapt.py)",
+                        adapt.pynetdicom.__version__, adapt.TESTED_WITH)
         bindings = self.handlers.bindings() + self.association_log.bindings()
         for p in self.printers.values():  # the printer knows its receiver before the first SCU asks
             p.disk.start()

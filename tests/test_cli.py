@@ -203,3 +203,29 @@ def test_serve_help_lists_the_options(tmp_path):
     words = set(done.stdout.replace(",", " ").split())
     for option in ("--port", "--host", "--ae-title", "--output", "--profile", "-v", "-d"):
         assert option in words, f"{option} missing from serve --help:\n{done.stdout}"
+
+
+def _render_processes(marker: Path) -> list[int]:
+    """The render pool's forkserver and workers of a server started in `marker` (its cwd is in their command line)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "multiprocessing.forkserver" in cmdline and str(marker) in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def test_a_killed_server_leaves_no_render_processes_behind(serve, tmp_path):
+    server = serve("--render-workers", "2", "--http-port", "0")
+    with associate(server.port) as scu:
+        assert scu.print_film([gray_pixels(64, 64, 1000)], r"STANDARD\1,1")["print"] == 0
+    wait_for(lambda: list(server.output.glob("[0-9]*/*/job.json")), 60, what="the job")
+    assert _render_processes(tmp_path), "the film was rendered in worker processes"
+    server.proc.kill()  # SIGKILL: no chance to shut the pool down
+    server.proc.wait(timeout=30)
+    wait_for(lambda: not _render_processes(tmp_path), 15, what="the orphaned render processes to end")

@@ -43,7 +43,7 @@ def entries(output) -> list[dict]:
 def test_a_film_printed_while_the_archive_is_down_arrives_after_a_restart(serve, tmp_path):
     archive = Orthanc(tmp_path / "orthanc")
     cfg, output = config(tmp_path, archive)
-    first = serve("--config", str(cfg))
+    first = serve("--config", str(cfg), "--output", str(output))  # the command line beats the config file
     with associate(first.port) as scu:
         assert scu.print_film([gray_pixels(64, 64, 800)], r"STANDARD\1,1",
                               session_attrs={"FilmSessionLabel": "P42 SMITH^ANNA"})["print"] == 0
@@ -55,7 +55,7 @@ def test_a_film_printed_while_the_archive_is_down_arrives_after_a_restart(serve,
 
     archive.start()
     try:
-        second = serve("--config", str(cfg))
+        second = serve("--config", str(cfg), "--output", str(output))
         wait_for(lambda: entries(output)[0]["state"] == "delivered", 30, what="delivery after the restart")
         ids = archive.instances()
         assert len(ids) == 1
@@ -110,9 +110,10 @@ def test_serve_forward_option_delivers_within_5_s_of_the_job(serve, tmp_path):
         with associate(server.port) as scu:
             assert scu.print_film([gray_pixels(64, 64, 800)], r"STANDARD\1,1",
                                   session_attrs={"OwnerID": "MRN-77"})["print"] == 0
-        manifest = wait_for(lambda: next((tmp_path / "out").glob("[0-9]*/*/job.json"), None), 30, what="the job")
+        # the fixture's --output beats the config file's output
+        manifest = wait_for(lambda: next(server.output.glob("[0-9]*/*/job.json"), None), 30, what="the job")
         ids = wait_for(lambda: archive.instances(), 30, 0.05, "the film in the archive")
-        arrived = datetime.now()
+        arrived = datetime.now().astimezone()
         finished = datetime.fromisoformat(json.loads(manifest.read_text())["times"]["finished"])
         assert (arrived - finished).total_seconds() < 5
         tags = archive.tags(ids[0])

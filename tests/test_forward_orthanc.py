@@ -62,7 +62,7 @@ def test_film_arrives_as_secondary_capture_and_pdf_with_the_rules_identity(start
         folder = printer.wait_jobs(1)[-1]
         job = json.loads((folder / "job.json").read_text())
         ids = wait_for(lambda: len(orthanc.instances()) >= 2 and orthanc.instances(), 20, 0.05, "2 instances")
-        arrived = datetime.now()
+        arrived = datetime.now().astimezone()
         finished = datetime.fromisoformat(job["times"]["finished"])
         assert (arrived - finished).total_seconds() < 5, "the films reached the archive more than 5 s after the job"
 
@@ -197,7 +197,7 @@ def test_a_silent_archive_does_not_hold_up_another_destination(start_printer, or
             scu.print_film([gray_pixels(16, 16, 1000)], r"STANDARD\1,1")
         job = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())
         wait_for(lambda: orthanc.instances(), 20, 0.05, "the film at the answering archive")
-        arrived = datetime.now()
+        arrived = datetime.now().astimezone()
         assert (arrived - datetime.fromisoformat(job["times"]["finished"])).total_seconds() < 5
         states = {e["destination"]["spec"]: e for e in outbox.attempts(job["job_id"])}
         assert states[f"SILENT@127.0.0.1:{silent.getsockname()[1]}"]["attempts"] == []  # still waiting for it

@@ -39,7 +39,7 @@ def test_an_unknown_section_and_bad_toml_are_reported_with_the_file(tmp_path):
     bad.write_text("[printer\n")
     with pytest.raises(profiles.ProfileError, match=r"bad\.toml: not valid TOML"):
         profiles.load(bad)
-    with pytest.raises(profiles.ProfileError, match="no such profile file"):
+    with pytest.raises(profiles.ProfileError, match="unknown profile 'no-such-printer': shipped profiles: .*default"):
         profiles.load("no-such-printer")
 
 

@@ -92,6 +92,10 @@ def _request(films, copies=1) -> PrintRequest:
                         datetime.now(), {})
 
 
+def _job(films, copies=1) -> jobs.Job:
+    return jobs.Job("20261130-000000-0001", _request(films, copies), datetime.now().astimezone())
+
+
 def _pdf_image(pdf: Path, tmp_path: Path, index: int = 0) -> np.ndarray:
     """The image embedded in the PDF, extracted losslessly by poppler (not a rasterised page)."""
     subprocess.run(["pdfimages", "-png", "-f", "1", "-l", "99", str(pdf), str(tmp_path / "x")], check=True)
@@ -107,7 +111,7 @@ def pool(request):
 
 def test_png_and_pdf_hold_the_same_film_encoded_once(tmp_path, pool):
     f = film(3, 2, dpi=150, seed=21)
-    outputs = jobs._render(_request([f], copies=2), tmp_path)
+    outputs = jobs._render(_job([f], copies=2), tmp_path)
     assert [p.name for p in outputs] == ["film-001.png", "job.pdf"]
     expected = compose_array(f)
     png = Image.open(outputs[0])
@@ -128,7 +132,7 @@ def test_annotated_film_burns_labels_into_the_png_and_sets_searchable_text_in_th
     text = "PATIENT (ÄÖ) \\ 42"
     f = replace(film(2, 1, dpi=150, seed=2), annotations=(
         AnnotationContent(1, text, Rect(10, 5, 200, 12), "left", 6.0),), annotation_density=0.15)
-    png_path, pdf_path = jobs._render(_request([f]), tmp_path)
+    png_path, pdf_path = jobs._render(_job([f]), tmp_path)
     composed = compose_array(f)
     burnt = np.asarray(burn(Image.fromarray(composed, "L"), f))
     assert not np.array_equal(burnt, composed)
@@ -144,7 +148,7 @@ def test_colour_films_share_the_stream_too(tmp_path, pool):
     rgb.flags.writeable = False
     image = replace(base.images[0], pixels=rgb, photometric_interpretation="RGB", bits_stored=8)
     f = replace(base, images=(image, None), is_color=True)
-    png_path, pdf_path = jobs._render(_request([f]), tmp_path)
+    png_path, pdf_path = jobs._render(_job([f]), tmp_path)
     expected = compose_array(f)
     assert expected.shape[2] == 3
     assert np.array_equal(np.asarray(Image.open(png_path)), expected)
@@ -155,9 +159,9 @@ def test_a_film_that_fails_to_render_raises_from_the_worker_and_the_next_job_ren
     bad = film(1, 1, dpi=100, image_size=64, magnification="CUBIC", smoothing="no such filter")
     (tmp_path / "bad").mkdir()
     with pytest.raises(KeyError, match="no such filter"):
-        jobs._render(_request([bad]), tmp_path / "bad")
+        jobs._render(_job([bad]), tmp_path / "bad")
     (tmp_path / "good").mkdir()
-    outputs = jobs._render(_request([film(1, 1, dpi=100, image_size=64)]), tmp_path / "good")
+    outputs = jobs._render(_job([film(1, 1, dpi=100, image_size=64)]), tmp_path / "good")
     assert all(p.stat().st_size > 0 for p in outputs)
 
 

@@ -6,6 +6,10 @@ multi-film job) render in parallel on every core. The pool starts lazily on the 
 film, through the forkserver (forking a process full of association threads is unsafe),
 and restarts if a worker dies; the job that was running then fails and is recorded.
 
+A worker whose server is gone (killed with SIGKILL, say) ends itself: the forkserver hands
+every worker its own end of the pipes that would tell it, so without the watch an orphaned
+pool would wait for work for ever.
+
 Size: `PRINTSCP_RENDER_WORKERS` in the environment, or `configure(n)` (the server's
 Settings.render_workers); default one per core. 0 renders in the spool's own thread.
 """
@@ -17,12 +21,14 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 log = logging.getLogger("printscp.spool")
 
 ENV = "PRINTSCP_RENDER_WORKERS"
+ORPHAN_CHECK_S = 1.0  # how often a worker looks whether its server still runs
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _size: int | None = None
@@ -90,9 +96,26 @@ def _get() -> ProcessPoolExecutor:
             context = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
             if sys.platform == "linux":
                 context.set_forkserver_preload(["printscp.render.output"])
-            _pool = ProcessPoolExecutor(max_workers=size(), mp_context=context)
+            _pool = ProcessPoolExecutor(max_workers=size(), mp_context=context,
+                                        initializer=_watch_server, initargs=(os.getpid(),))
             log.debug("render pool started: %d worker process(es)", size())
         return _pool
+
+
+def _watch_server(server_pid: int) -> None:
+    """In each worker: end this process once the server that started the pool has gone."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(ORPHAN_CHECK_S)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # the PID now belongs to someone else's process: ours has gone
+                os._exit(0)
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

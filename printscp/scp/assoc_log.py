@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pynetdicom import evt
 
 from printscp import uids
+from printscp.scp import pynetdicom_adapt as adapt
 
 log = logging.getLogger("printscp.assoc")
 
@@ -92,10 +93,25 @@ class AssociationLog:
             _CONTEXTS.pop(id(event.assoc), None)
         if entry is None:  # rejected, or already logged by the first of released/aborted/closed
             return
-        how = {"EVT_RELEASED": "released", "EVT_ABORTED": "aborted"}.get(event.event.name, "closed")
+        how = how_it_ended(event)
         statuses = ", ".join(f"{code} x{n}" for code, n in sorted(entry.statuses.items())) or "none"
         log.info("association %d %s: %d request(s) served (statuses %s), %d job(s) queued",
                  entry.context["association"], how, entry.requests, statuses, entry.jobs, extra=entry.context)
+
+
+def how_it_ended(event) -> str:
+    """released, aborted or closed. The connection may close (on the DUL thread) before
+    pynetdicom triggers EVT_RELEASED or EVT_ABORTED on the association's own thread, so a
+    close asks the association how it ended."""
+    name, assoc = event.event.name, event.assoc
+    if name == "EVT_RELEASED":
+        return "released"
+    if name == "EVT_ABORTED" or getattr(assoc, "is_aborted", False) or getattr(assoc, "_sent_abort", False):
+        return "aborted"
+    guard = adapt.guard_of(assoc)
+    if getattr(assoc, "is_released", False) or (guard is not None and guard.release_requested):
+        return "released"
+    return "closed"
 
 
 def _peer(assoc) -> str:

@@ -93,6 +93,7 @@ class Guard:
     imply_instance: callable = None  # (assoc, operation, sop_class) -> uid | None, reactor thread
     what: str = ""  # who, for the log
     associate_seen: bool = False
+    release_requested: bool = False  # an A-RELEASE-RQ arrived (the close may beat pynetdicom's EVT_RELEASED)
     partial_since: float | None = None  # a DIMSE message is incomplete since then
     incoming: _Incoming | None = None
     fired: list[str] = field(default_factory=list)  # which limit ended the association, for tests and records
@@ -301,6 +302,8 @@ def _read_pdu(dul, guard: Guard) -> None:
         dul.event_queue.put("Evt17")
         return
     pdu_bytes = bytearray(header + body)
+    if pdu_type == 0x05:
+        guard.release_requested = True
     if pdu_type == 0x01:
         verdict = _judge_associate_rq(pdu_bytes)
         if isinstance(verdict, tuple):

@@ -20,6 +20,7 @@ from pydicom.filereader import read_dataset
 from pynetdicom import evt
 
 from printscp import uids
+from printscp.scp.assoc_log import how_it_ended
 from printscp.status import Status
 
 log = logging.getLogger("printscp.records")
@@ -63,7 +64,9 @@ class AssociationRecorder:
             (evt.EVT_DIMSE_SENT, lambda e: self._on_message(e, "out")),
             (evt.EVT_RELEASED, lambda e: self._put(e, "ended", "released")),
             (evt.EVT_ABORTED, lambda e: self._put(e, "ended", _aborted(e.assoc))),
-            (evt.EVT_CONN_CLOSE, lambda e: self._put(e, "closed", None)),
+            # An abort of our own may close the connection before pynetdicom's EVT_ABORTED is
+            # triggered on the other thread: the association says so itself.
+            (evt.EVT_CONN_CLOSE, lambda e: self._put(e, "closed", _closed(e))),
         ]
 
     # ---- called on association threads: copy and queue, nothing more -----------------------
@@ -178,6 +181,7 @@ class AssociationRecorder:
         elif kind == "ended":
             record["outcome"] = record["outcome"] or value
         elif kind == "closed":
+            record["outcome"] = record["outcome"] or value
             self._finish(key, when)
 
     def _message(self, record: dict, when: datetime, direction, name, command, data, syntax) -> None:
@@ -250,6 +254,12 @@ class AssociationRecorder:
             self.on_record(record)
         except Exception:
             log.exception("association record %s could not be stored", record["id"])
+
+
+def _closed(event) -> str | None:
+    """How an association whose connection closed ended, when the close came first (assoc_log.how_it_ended)."""
+    how = how_it_ended(event)
+    return {"released": "released", "aborted": _aborted(event.assoc)}.get(how)
 
 
 def _aborted(assoc) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import urllib.error
+import urllib.request
 import signal
 import subprocess
 import sys
@@ -41,6 +43,15 @@ def check_sdist(repo: Path, dist: Path) -> None:
     if missing:
         fail(f"{sdist.name} lacks {', '.join(missing)}")
     print(f"wheel-check: {sdist.name} carries {len(wanted)} data files and LICENSE")
+
+
+def _get(url: str) -> bytes | None:
+    """The body of a 200 answer, else None (loopback only)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.read() if answer.status == 200 else None
+    except (OSError, urllib.error.URLError):
+        return None
 
 
 def wait_until(condition, timeout: float, what: str):
@@ -90,9 +101,9 @@ def main() -> None:
     run([printscp, "profiles", "check", str(own)], work)
     print("wheel-check: a user's own profile using shipped layout data loads")
 
-    port = free_port()
+    port, http = free_port(), free_port()
     log = (work / "serve.log").open("w")
-    server = subprocess.Popen([printscp, "serve", "--port", str(port), "--control-port", "0", "-v"],
+    server = subprocess.Popen([printscp, "serve", "--port", str(port), "--http-port", str(http), "-v"],
                               cwd=work, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         wait_for_port(port, timeout=STARTUP_TIMEOUT)
@@ -110,6 +121,19 @@ def main() -> None:
         if job.get("state") != "DONE" or not pdfs:
             fail(f"job {jobs[0].parent} is {job.get('state')} with PDFs {pdfs}")
         print(f"wheel-check: dcmprscu printed a film: {jobs[0].parent.relative_to(work)} ({pdfs[0].name})")
+
+        # The installed Print SCU, its demo films (annotations: the shipped fonts), the job store and the console.
+        run([printscp, "print", "--demo", "--port", str(port), "--wait"], work)
+        listed = json.loads(run([printscp, "jobs", "list", "--json", "--output", str(output)], work))
+        if len(listed) < 2:
+            fail(f"printscp jobs list shows {len(listed)} job(s) after two prints")
+        page = wait_until(lambda: _get(f"http://127.0.0.1:{http}/"), JOB_TIMEOUT, "the web console")
+        if job["job_id"] not in page.decode():
+            fail(f"the console's job list does not show job {job['job_id']}")
+        for asset in ("/static/console.css", "/static/console.js"):
+            if not _get(f"http://127.0.0.1:{http}{asset}"):
+                fail(f"the console's {asset} is missing from the wheel")
+        print(f"wheel-check: printscp print --demo, jobs list ({len(listed)} jobs) and the console answer")
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)

@@ -56,6 +56,10 @@ def test_a_print_is_indexed_with_its_thumbnail_and_its_association_record(stored
     item = image_box["attributes"]["BasicGrayscaleImageSequence"][0]
     assert item["Rows"] == "64" and item["PixelData"] == f"({64 * 64 * 2} bytes)"
     assert store.job(job["job_id"][-4:])["associations"] == [record["id"]]
+    # One id for the association everywhere: job.json's pointer, its streamed statuses, the store's record.
+    manifest = store.job(job["job_id"])["manifest"]
+    assert manifest["association"]["id"] == record["id"]
+    assert (store.output / manifest["association"]["record"]).with_suffix(".json").is_file()
 
 
 def test_a_refused_print_leaves_a_record_saying_why(stored):

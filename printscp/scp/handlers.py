@@ -8,7 +8,6 @@ obey pynetdicom's return conventions (reference §7.3).
 from __future__ import annotations
 
 import copy
-import itertools
 import logging
 import threading
 import weakref
@@ -26,7 +25,7 @@ from printscp.scp import assoc_log
 from printscp.scp import pynetdicom_adapt as adapt
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
-from printscp.spool import records
+from printscp.scp import records as scp_records
 from printscp.status import Status
 
 log = logging.getLogger("printscp.scp")
@@ -67,7 +66,6 @@ class PrintHandlers:
         self._channels: dict[int, EventChannel] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
         self._lock = threading.Lock()
-        self._association_numbers = itertools.count(1)
         self._unassociated: set[int] = set()  # connections that have not sent an A-ASSOCIATE-RQ yet
 
     def bindings(self) -> list:
@@ -214,8 +212,7 @@ class PrintHandlers:
                 channel = self._channels.get(key)
                 if printer is None or channel is None:
                     return _ENDED
-                calling = _ae(event.assoc.requestor.ae_title)
-                association_id = records.new_id(next(self._association_numbers), calling)
+                association_id = scp_records.association_id(event.assoc)
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
                     job_listener=_job_events(weakref.ref(channel), printer) if printer.profile.events.print_job else None,

@@ -41,7 +41,17 @@ _FIELDS = ("MessageID", "MessageIDBeingRespondedTo", "AffectedSOPClassUID", "Req
            "AffectedSOPInstanceUID", "RequestedSOPInstanceUID", "Status", "ErrorComment", "ActionTypeID",
            "EventTypeID", "AttributeIdentifierList")
 _WIRE_KEYS = {"time", "message_id", "operation", "sop_class", "sop_instance_uid", "status", "status_name"}
-_ids = itertools.count(1)
+_numbers = itertools.count(1)
+
+
+def association_id(assoc) -> str:
+    """The association's one id: its record here (and in the job store), its streamed
+    statuses (spool/records.py) and every job.json that points at them all carry it.
+    Made on first use, at EVT_CONN_OPEN; the start's date is the records' day folder."""
+    found = getattr(assoc, "_printscp_id", None)
+    if found is None:
+        found = assoc._printscp_id = f"{datetime.now():%Y%m%d-%H%M%S}-{next(_numbers):05d}"
+    return found
 
 
 class AssociationRecorder:
@@ -84,7 +94,7 @@ class AssociationRecorder:
 
     def _on_open(self, event) -> None:
         address = event.address  # (host, port) of the peer
-        self._put(event, "open", {"address": address[0], "port": address[1]})
+        self._put(event, "open", {"address": address[0], "port": address[1], "id": association_id(event.assoc)})
 
     def _on_requested(self, event) -> None:
         rq = event.assoc.requestor
@@ -145,7 +155,7 @@ class AssociationRecorder:
         record = self._open.get(key)
         if record is None:
             record = self._open[key] = {
-                "schema": SCHEMA, "id": f"{when:%Y%m%d-%H%M%S-%f}"[:-3] + f"-{next(_ids):04d}",
+                "schema": SCHEMA, "id": f"{when:%Y%m%d-%H%M%S}-x{next(_numbers):05d}",  # "open" gives the real one
                 "started": when.isoformat(timespec="milliseconds"), "ended": None, "peer": None,
                 "calling_ae": "", "called_ae": "", "printer": None, "contexts": [], "outcome": None,
                 "rejection": None, "requests": [], "events": [], "jobs": [], "_exchange": [],
@@ -155,6 +165,7 @@ class AssociationRecorder:
     def _handle(self, kind: str, key: int, when: datetime, value) -> None:
         record = self._record(key, when)
         if kind == "open":
+            record["id"] = value.pop("id")
             record["peer"] = value
         elif kind == "requested":
             record.update({k: value[k] for k in ("calling_ae", "called_ae")})

@@ -1,5 +1,7 @@
 """The full record of each association: every status answered, one JSON line each, in
-output/associations/<day>/<association id>.jsonl.
+output/associations/<day>/<association id>.jsonl, streamed while the association runs.
+The id is the association's one id (scp/records.py), so when the job store runs, its
+record of the whole exchange is the <association id>.json beside it.
 
 A job's job.json holds only the statuses of its own print and points here, so neither
 job.json nor anything in memory grows with the length of an association. The association
@@ -12,10 +14,8 @@ import json
 import logging
 import queue
 import threading
-from datetime import datetime
 from pathlib import Path
 
-from printscp.spool.names import safe_name
 
 log = logging.getLogger("printscp.spool")
 
@@ -78,8 +78,3 @@ class AssociationRecords:
             if not self._failing:
                 log.warning("association record %s: %d status entries not written: %s", path, len(entries), exc)
             self._failing = True
-
-
-def new_id(number: int, calling_ae: str, when: datetime | None = None) -> str:
-    """A unique, file-safe id: the association's start, a running number, the calling AE title."""
-    return f"{(when or datetime.now()):%Y%m%d-%H%M%S}-{number:05d}-{safe_name(calling_ae or 'UNKNOWN')}"

@@ -60,3 +60,34 @@ def test_a_peer_that_never_prints_cannot_grow_the_statuses_held(start_printer, m
         hierarchy = next(iter(running.server.handlers._hierarchies.values()))
         assert len(hierarchy.exchange) <= MAX_EXCHANGE
         assert hierarchy.earlier_entries > 0
+
+
+def test_an_association_record_keeps_the_first_and_latest_requests_and_counts_the_rest():
+    """The store's record of an association that never ends does not grow without bound."""
+    from datetime import datetime
+
+    from printscp.scp import records
+    from printscp.store.report import association_report
+
+    finished = []
+    recorder = records.AssociationRecorder(finished.append)
+    try:
+        now = datetime.now()
+        recorder._handle("open", 1, now, {"address": "127.0.0.1", "port": 4242, "id": "20261130-000000-00001"})
+        total = records.KEEP_FIRST + records.KEEP_LAST + 123
+        for n in range(1, total + 1):
+            request = {"MessageID": n, "AffectedSOPClassUID": "1.2.840.10008.5.1.1.2"}
+            recorder._handle("message", 1, now, ("in", "N_CREATE_RQ", request, None, None))
+            answer = {"MessageIDBeingRespondedTo": n, "Status": 0, "AffectedSOPClassUID": "1.2.840.10008.5.1.1.2"}
+            recorder._handle("message", 1, now, ("out", "N_CREATE_RSP", answer, None, None))
+        recorder._handle("closed", 1, now, None)
+    finally:
+        recorder.close()
+    (record,) = finished
+    kept = [pair["request"]["message_id"] for pair in record["requests"]]
+    assert len(kept) == records.KEEP_FIRST + records.KEEP_LAST and record["requests_omitted"] == 123
+    assert kept[:3] == [1, 2, 3] and kept[-1] == total and kept[records.KEEP_FIRST] == records.KEEP_FIRST + 124
+    assert all(pair["response"]["status"] == "0x0000" for pair in record["requests"])  # each kept one paired
+    report = association_report(record)
+    assert "123 request(s) between these not kept" in report
+    assert f"{total:>3}. N-CREATE" in report  # numbered as they came, not as kept

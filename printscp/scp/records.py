@@ -27,6 +27,10 @@ log = logging.getLogger("printscp.records")
 
 SCHEMA = 1
 MAX_VALUE_CHARS = 200  # a long text value is cut in the record, never the wire
+# A record holds the first KEEP_FIRST and the latest KEEP_LAST requests (and events) of an
+# association; those between are counted, not kept, so an association that prints for
+# weeks costs bounded memory (and the statuses of each print are in its job.json anyway).
+KEEP_FIRST, KEEP_LAST = 1000, 1000
 # PS3.8 9.3.4: A-ASSOCIATE-AC presentation context results.
 CONTEXT_RESULTS = {0: "accepted", 1: "user rejection", 2: "no reason given",
                    3: "abstract syntax not supported", 4: "transfer syntaxes not supported"}
@@ -215,7 +219,13 @@ class AssociationRecorder:
             if command.get("AttributeIdentifierList") is not None:
                 entry["attribute_identifiers"] = [f"{int(t):08X}" for t in _list(command["AttributeIdentifierList"])]
             # a request the peer sent is one of ours to answer; one we sent is an event report
-            (record["requests"] if direction == "in" else record["events"]).append({"request": entry, "response": None})
+            kind = "requests" if direction == "in" else "events"
+            pairs = record[kind]
+            pairs.append({"request": entry, "response": None})
+            if len(pairs) > KEEP_FIRST + KEEP_LAST:
+                del pairs[KEEP_FIRST]  # the oldest after the first ones; its answer, if late, is not paired
+                record[f"{kind}_omitted"] = record.get(f"{kind}_omitted", 0) + 1
+                record[f"{kind}_omitted_after"] = KEEP_FIRST
             return
         status = command.get("Status")
         entry["message_id_being_responded_to"] = command.get("MessageIDBeingRespondedTo")

@@ -17,7 +17,11 @@ def association_report(record: dict) -> str:
         lines.append(f"  REJECTED: {record['rejection']['reason']}")
     for cx in record.get("contexts", []):
         lines.append(f"  context {cx['id']}: {cx['name']}: {cx.get('result') or 'not negotiated'}")
+    omitted, after = record.get("requests_omitted", 0), record.get("requests_omitted_after", 0)
     for n, pair in enumerate(record.get("requests", []), start=1):
+        if omitted and n == after + 1:
+            lines.append(f"  ... {omitted} request(s) between these not kept in the record (each print's are in its job.json)")
+        n += omitted if omitted and n > after else 0
         rq, rsp = pair.get("request") or {}, pair.get("response") or {}
         lines.append(f"  {n:>3}. {rq.get('operation', '?')} {rq.get('sop_class_name') or rq.get('sop_class', '')} "
                      f"(message {rq.get('message_id', '?')}) -> {rsp.get('status', 'no response')} "

@@ -10,6 +10,7 @@ import hashlib
 import inspect
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -19,12 +20,7 @@ from pynetdicom.transport import AssociationSocket
 from conftest import wait_for
 from scu import associate
 from printscp.scp import fast_path
-
-
-def test_pynetdicom_reads_every_pdu_through_the_association_sockets_recv():
-    source = inspect.getsource(DULServiceProvider._read_pdu_data)
-    assert "self.socket.recv(6)" in source and "self.socket.recv(pdu_length)" in source
-    assert list(inspect.signature(AssociationSocket.recv).parameters) == ["self", "nr_bytes"]
+from printscp.scp import pynetdicom_adapt as adapt
 
 
 def test_pynetdicom_keeps_the_os_socket_in_dot_socket_and_naps_by_run_loop_delay():
@@ -70,11 +66,6 @@ class CountingSocket(socket.socket):
         return super().setsockopt(level, option, value, *rest)
 
 
-class Transport:  # what fast_path touches of an AssociationSocket
-    def __init__(self, sock):
-        self.socket = sock
-
-
 @pytest.fixture
 def tcp_pair():
     server = socket.create_server(("127.0.0.1", 0))
@@ -87,10 +78,10 @@ def tcp_pair():
     accepted.close()
 
 
-def test_recv_reassembles_a_pdu_sent_in_pieces_and_rearms_quickack_after_each_receive(tcp_pair):
+def test_the_adapter_reassembles_a_pdu_sent_in_pieces_and_rearms_quickack_after_each_receive(tcp_pair):
+    """PDUs are read by pynetdicom_adapt (deadlines, caps); it re-arms QUICKACK through fast_path."""
     client, accepted = tcp_pair
     payload = np.random.default_rng(1).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
-    recv = fast_path._receiver(Transport(accepted), quickack=fast_path.QUICKACK is not None)
 
     def send():
         for start in range(0, len(payload), 7000):
@@ -98,21 +89,13 @@ def test_recv_reassembles_a_pdu_sent_in_pieces_and_rearms_quickack_after_each_re
 
     sender = threading.Thread(target=send)
     sender.start()
-    head = recv(6)
-    body = recv(len(payload) - 6)
+    deadline = time.monotonic() + 30
+    head = adapt._recv_exact(accepted, 6, deadline)
+    body = adapt._recv_exact(accepted, len(payload) - 6, deadline)
     sender.join()
-    assert bytes(head + body) == payload and isinstance(body, bytearray)
+    assert head + body == payload
     if fast_path.QUICKACK is not None:  # Linux: once per receive, so at least once per read
         assert accepted.quickacks >= 2
-
-
-def test_recv_returns_what_arrived_when_the_peer_closes_mid_pdu(tcp_pair):
-    client, accepted = tcp_pair
-    recv = fast_path._receiver(Transport(accepted), quickack=fast_path.QUICKACK is not None)
-    client.sendall(b"\x04\x00\x00\x00\x10\x00abc")
-    client.close()
-    assert recv(6) == b"\x04\x00\x00\x00\x10\x00"
-    assert recv(16) == b"abc"  # pynetdicom then reports the PDU as cut short, as with its own recv
 
 
 def test_the_server_tunes_every_accepted_association_and_still_prints(printer):
@@ -130,7 +113,7 @@ def test_the_server_tunes_every_accepted_association_and_still_prints(printer):
             return None
 
         assoc = wait_for(server_side, what="the server side of this association")
-        assert assoc.dul.socket.recv.__qualname__.startswith("_receiver")
+        assert adapt.guard_of(assoc) is not None  # the adapter reads its PDUs
         assert "_wait_for_work" in assoc.dul._target.__qualname__  # the reactor that sleeps until there is work
         assert assoc.dul._run_loop_delay == fast_path.DUL_LOOP_DELAY
         assert assoc.dul.socket.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1

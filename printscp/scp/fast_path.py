@@ -10,9 +10,8 @@ DUL thread starts), none of them patching pynetdicom's classes:
   is acknowledged; Linux's delayed ACK would hold that ACK ~40 ms per message, and the
   kernel drops back to delayed ACKs after a while, so one setsockopt at accept is not
   enough (reference/dcmtk-print-tools.md §6).
-- The PDU is read with recv_into a buffer of its full length, not pynetdicom's loop of
-  4 KiB recv() calls each extending a bytearray: a 32 KiB P-DATA PDU is one or two
-  system calls instead of eight plus copies.
+- PDUs themselves are read by pynetdicom_adapt.py (with deadlines and length caps); it
+  calls quickack() after every receive.
 - The DUL reactor waits for work instead of polling. pynetdicom's reactor naps
   `_run_loop_delay` between polls of the socket and of its queue: at its 1 ms default
   that adds up to three naps per request, at 0.1 ms an idle association burns ~10 % of a
@@ -23,8 +22,7 @@ DUL thread starts), none of them patching pynetdicom's classes:
   every IDLE_WAIT seconds. TLS sockets (data may sit decrypted in the SSL buffer, where
   select cannot see it) keep pynetdicom's own reactor.
 
-The assumptions about pynetdicom are checked by tests/test_fast_path.py: the DUL reads
-PDUs only through `dul.socket.recv(n)`, the AssociationSocket keeps the OS socket in
+The assumptions about pynetdicom are checked by tests/test_fast_path.py: the AssociationSocket keeps the OS socket in
 `.socket`, EVT_CONN_OPEN fires before the association starts, and run_reactor is still
 the loop `_reactor` copies (its source hash). A pynetdicom upgrade that changes them fails
 that test rather than silently losing the speed-up or misbehaving.
@@ -59,7 +57,6 @@ def tune(assoc) -> None:
         transport.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (AttributeError, OSError) as exc:
         log.warning("could not set TCP_NODELAY: %s", exc)
-    transport.recv = _receiver(transport, quickack=QUICKACK is not None and _is_tcp(transport.socket))
     if not isinstance(transport.socket, ssl.SSLSocket):
         _wait_for_work(dul, transport)
 
@@ -176,39 +173,3 @@ def quickack(sock) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
     except OSError:
         pass  # the peer went away, or not TCP: the next recv says so
-
-
-def _is_tcp(sock) -> bool:
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-        return True
-    except (AttributeError, OSError):
-        return False
-
-
-def _receiver(transport, *, quickack: bool):
-    """A drop-in for AssociationSocket.recv(nr_bytes): all bytes, or fewer if the peer closed."""
-
-    def recv(nr_bytes: int) -> bytearray:
-        sock = transport.socket
-        buffer = bytearray(nr_bytes)
-        view = memoryview(buffer)
-        got = 0
-        try:
-            while got < nr_bytes:
-                n = sock.recv_into(view[got:], nr_bytes - got)
-                if quickack:
-                    try:
-                        sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-                    except OSError:
-                        pass  # the peer went away; the next recv says so
-                if not n:
-                    break
-                got += n
-        finally:
-            view.release()
-        if got < nr_bytes:
-            del buffer[got:]
-        return buffer
-
-    return recv

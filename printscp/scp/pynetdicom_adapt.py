@@ -31,8 +31,9 @@ Replaced, per association (tests/test_pynetdicom_adapt.py fails if an upgrade mo
 - ``dimse.get_msg`` (`take_over_get_msg`): the printer's event channel (events.py) takes
   the reactor's message poll over, with `next_message`, `peer_gone`,
   `release_requested` and `send_message` as its only other doors into pynetdicom.
-- ``dul._run_loop_delay`` and TCP_NODELAY: pynetdicom's DUL naps 1 ms whenever idle and
-  Nagle costs ~90 ms per request/response pair on loopback (reference §6).
+- Speed is the other adaptation module's job (fast_path.py: TCP_NODELAY, TCP_QUICKACK,
+  a reactor that waits for work instead of napping); it runs on top of these replacements
+  and this module re-arms QUICKACK through it after every receive.
 """
 
 from __future__ import annotations
@@ -145,15 +146,6 @@ def install(assoc, guard: Guard) -> None:
     assoc.dimse.receive_primitive = lambda primitive: _receive(assoc, guard, primitive)
     original_serve = assoc._serve_request
     assoc._serve_request = lambda msg, context_id: _serve(assoc, guard, original_serve, msg, context_id)
-
-
-def speed_up(assoc, loop_delay: float) -> None:
-    """A shorter DUL nap and no Nagle delay: see the module docstring."""
-    assoc.dul._run_loop_delay = loop_delay
-    try:
-        assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (AttributeError, OSError) as exc:
-        log.warning("could not set TCP_NODELAY: %s", exc)
 
 
 def take_over_get_msg(assoc, get_msg):

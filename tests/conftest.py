@@ -27,6 +27,23 @@ def wait_for(condition, timeout: float = 20.0, interval: float = 0.02, what: str
         time.sleep(interval)
 
 
+def server_side(printer, scu):
+    """The server's association for this test client's; an earlier test's may still be closing."""
+    client_port = scu.assoc.dul.socket.socket.getsockname()[1]
+
+    def find():
+        for assoc in printer.server.ae.active_associations:
+            try:
+                sock = assoc.dul.socket.socket
+                if sock is not None and sock.getpeername()[1] == client_port:
+                    return assoc
+            except OSError:
+                continue
+        return None
+
+    return wait_for(find, what="the server side of this association")
+
+
 def profile_with(name: str = "default", **sections) -> profiles.Profile:
     """A shipped profile with some keys replaced: profile_with(film_box={"trim": False})."""
     import tomllib

@@ -4,7 +4,7 @@ import socket
 
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from conftest import profile_with, wait_for
+from conftest import profile_with, server_side, wait_for
 from scu import (ANNOTATION_BOX, COLOR_META, GRAY_META, PRESENTATION_LUT, PRINT_JOB, PRINTER_CONFIGURATION,
                  VERIFICATION, associate, make_ae)
 
@@ -45,20 +45,7 @@ def test_c_echo(printer):
 
 def test_accepted_sockets_have_tcp_nodelay(printer):
     with associate(printer.port) as scu:
-        client_port = scu.assoc.dul.socket.socket.getsockname()[1]
-
-        def server_side():
-            """This test's server socket; an earlier test's association may still be closing."""
-            for assoc in printer.server.ae.active_associations:
-                try:
-                    sock = assoc.dul.socket.socket
-                    if sock is not None and sock.getpeername()[1] == client_port:
-                        return sock
-                except OSError:
-                    continue
-            return None
-
-        sock = wait_for(server_side, what="the server side of this association")
+        sock = server_side(printer, scu).dul.socket.socket
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 

@@ -17,7 +17,7 @@ import pytest
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.transport import AssociationSocket
 
-from conftest import wait_for
+from conftest import server_side
 from scu import associate
 from printscp.scp import fast_path
 from printscp.scp import pynetdicom_adapt as adapt
@@ -100,19 +100,7 @@ def test_the_adapter_reassembles_a_pdu_sent_in_pieces_and_rearms_quickack_after_
 
 def test_the_server_tunes_every_accepted_association_and_still_prints(printer):
     with associate(printer.port) as scu:
-        client_port = scu.assoc.dul.socket.socket.getsockname()[1]
-
-        def server_side():
-            for assoc in printer.server.ae.active_associations:
-                try:
-                    sock = assoc.dul.socket.socket
-                    if sock is not None and sock.getpeername()[1] == client_port:
-                        return assoc
-                except OSError:
-                    continue
-            return None
-
-        assoc = wait_for(server_side, what="the server side of this association")
+        assoc = server_side(printer, scu)
         assert adapt.guard_of(assoc) is not None  # the adapter reads its PDUs
         assert "_wait_for_work" in assoc.dul._target.__qualname__  # the reactor that sleeps until there is work
         assert assoc.dul._run_loop_delay == fast_path.DUL_LOOP_DELAY

@@ -4,7 +4,7 @@ import socket
 
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from conftest import profile_with, server_side, wait_for
+from conftest import profile_with, server_side
 from scu import (ANNOTATION_BOX, COLOR_META, GRAY_META, PRESENTATION_LUT, PRINT_JOB, PRINTER_CONFIGURATION,
                  VERIFICATION, associate, make_ae)
 

@@ -6,6 +6,7 @@ Kept separate from the tests so each test reads as the DIMSE conversation it che
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,6 +179,23 @@ def _guard_reactor_race(assoc) -> None:
         serve(msg, context_id)
 
     assoc._serve_request = serve_requests_only
+
+    # A second race: an N-EVENT-REPORT served by the reactor clears `_is_paused` as it ends
+    # (association.py: `_serve_request`), and a send_n_*() that spins until the reactor says
+    # "paused" can then wait for ever while the reactor sits at its checkpoint. While it sits
+    # there, it is paused: say so again every 10 ms.
+    class Checkpoint(threading.Event):
+        def wait(self, timeout=None):
+            if timeout is not None:  # pynetdicom's reactor waits without one
+                return super().wait(timeout)
+            while not super().wait(0.01):
+                assoc._is_paused = True
+            return True
+
+    checkpoint = Checkpoint()
+    if assoc._reactor_checkpoint.is_set():
+        checkpoint.set()
+    assoc._reactor_checkpoint = checkpoint
 
 
 @contextlib.contextmanager

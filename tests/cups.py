@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from conftest import wait_for
+from conftest import stop_process, wait_for
 
 PPD = "/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd"  # PostScript out, custom page sizes accepted
 
@@ -62,11 +62,5 @@ class Cups:
         return out
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.root, ignore_errors=True)

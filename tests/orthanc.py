@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import wait_for
+from conftest import stop_process, wait_for
 
 
 def free_port() -> int:
@@ -57,13 +57,7 @@ class Orthanc:
             return False
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def instances(self) -> list[str]:

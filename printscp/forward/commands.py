@@ -60,11 +60,8 @@ def _outbox(args) -> Outbox:
 def _status(args) -> int:
     try:
         outbox = _outbox(args)
-    except LookupError as exc:
-        print(f"printscp: {exc.args[0]}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
-        print(f"printscp: {exc}", file=sys.stderr)
+    except (LookupError, OSError, ValueError, tomllib.TOMLDecodeError) as exc:  # a usage or config problem
+        print(f"printscp: {exc.args[0] if isinstance(exc, LookupError) else exc}", file=sys.stderr)
         return 2
     rows = outbox.attempts(args.job) if args.job else [e for _, e in outbox.entries()]
     if args.job and not rows:
@@ -85,11 +82,8 @@ def resend_command(args) -> int:
         if args.to:
             to = outbox.destinations.get(args.to.strip()) or destinations.parse(args.to)
         paths = outbox.resend(args.job, to, hold_s=HOLD_S)
-    except LookupError as exc:
-        print(f"printscp: {exc.args[0]}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
-        print(f"printscp: {exc}", file=sys.stderr)
+    except (LookupError, OSError, ValueError, tomllib.TOMLDecodeError) as exc:  # a usage or config problem
+        print(f"printscp: {exc.args[0] if isinstance(exc, LookupError) else exc}", file=sys.stderr)
         return 2
     worst = 0
     for path in paths:

@@ -9,11 +9,27 @@ import time
 from pathlib import Path
 
 import pytest
+from pynetdicom import AE
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from printscp import profile as profiles  # noqa: E402
 from printscp.scp.server import PrintServer, Settings  # noqa: E402
+from printscp.scu import requestor  # noqa: E402
+
+
+def _guarded_associate(associate):
+    """Every association a test opens with pynetdicom gets printscp's requestor guards
+    (printscp/scu/requestor.py): without them a fast response is sometimes dropped."""
+    def wrapper(self, *args, **kwargs):
+        assoc = associate(self, *args, **kwargs)
+        if assoc.is_established:
+            requestor.guard(assoc)
+        return assoc
+    return wrapper
+
+
+AE.associate = _guarded_associate(AE.associate)
 
 
 def wait_for(condition, timeout: float = 20.0, interval: float = 0.02, what: str = "condition"):

@@ -6,7 +6,6 @@ Kept separate from the tests so each test reads as the DIMSE conversation it che
 from __future__ import annotations
 
 import contextlib
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,42 +161,6 @@ def make_ae(contexts=(GRAY_META,), transfer_syntaxes=(ExplicitVRLittleEndian, Im
     return ae
 
 
-def _guard_reactor_race(assoc) -> None:
-    """Work around a race in pynetdicom's requestor (seen with 3.0.4).
-
-    A send_n_*() may see the reactor as paused in the instant before the reactor resumes;
-    the reactor then takes a fast response off the DIMSE queue, logs "Received unexpected
-    ... service message", drops it, and the send_n_*() waits until its DIMSE timeout. A
-    fast SCP makes this likelier. The test client puts such a response back for its caller.
-    """
-    serve = assoc._serve_request
-
-    def serve_requests_only(msg, context_id):
-        if not msg.is_valid_request:
-            assoc.dimse.msg_queue.put((context_id, msg))
-            return
-        serve(msg, context_id)
-
-    assoc._serve_request = serve_requests_only
-
-    # A second race: an N-EVENT-REPORT served by the reactor clears `_is_paused` as it ends
-    # (association.py: `_serve_request`), and a send_n_*() that spins until the reactor says
-    # "paused" can then wait for ever while the reactor sits at its checkpoint. While it sits
-    # there, it is paused: say so again every 10 ms.
-    class Checkpoint(threading.Event):
-        def wait(self, timeout=None):
-            if timeout is not None:  # pynetdicom's reactor waits without one
-                return super().wait(timeout)
-            while not super().wait(0.01):
-                assoc._is_paused = True
-            return True
-
-    checkpoint = Checkpoint()
-    if assoc._reactor_checkpoint.is_set():
-        checkpoint.set()
-    assoc._reactor_checkpoint = checkpoint
-
-
 @contextlib.contextmanager
 def associate(port: int, contexts=(GRAY_META,), *, called_ae: str = "PRINTSCP", meta: str | None = None,
               capture_uids: bool = False, transfer_syntaxes=(ExplicitVRLittleEndian, ImplicitVRLittleEndian),
@@ -218,7 +181,6 @@ def associate(port: int, contexts=(GRAY_META,), *, called_ae: str = "PRINTSCP", 
     if not assoc.is_established:
         ae.shutdown()
     assert assoc.is_established, "association was not accepted"
-    _guard_reactor_race(assoc)
     scu.assoc = assoc
     try:
         yield scu

@@ -13,6 +13,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 
 from printscp.forward.destination import Destination
+from printscp.scu import requestor
 
 # mm of the films this project renders -> the names CUPS knows; anything else is a custom size.
 _MEDIA = {(210.0, 297.0): "A4", (297.0, 420.0): "A3", (215.9, 279.4): "Letter"}
@@ -34,6 +35,7 @@ def store(dest: Destination, datasets) -> dict:
         if not assoc.is_established:
             return {"ok": False, "kind": "network",
                     "result": f"{ae_title}@{host}:{port} could not be reached (refused, no answer or aborted)"}
+        requestor.guard(assoc)  # pynetdicom's reactor can otherwise drop a fast C-STORE response
         statuses = []
         try:
             for ds in datasets:

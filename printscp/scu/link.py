@@ -1,8 +1,7 @@
 """One association to a Print SCP, hardened against three pynetdicom 3.0.4 requestor bugs.
 
 1. Its reactor can take the response to a send_n_*() that is already waiting, drop it as
-   "unexpected", and the call then times out: a response the reactor sees goes back on
-   the queue for the caller.
+   "unexpected", and the call then times out (guarded in `requestor`, with forwarding).
 2. It serves an incoming N-EVENT-REPORT on a thread whose _serve_request sets and clears
    the reactor's paused flag, which can leave release() spinning for ever: events are
    answered here instead, without touching the flag.
@@ -22,7 +21,7 @@ from pynetdicom import AE
 from pynetdicom.dimse_primitives import N_EVENT_REPORT
 from pynetdicom.dsutils import decode
 
-from printscp.scu import uids
+from printscp.scu import requestor, uids
 
 
 @dataclass
@@ -83,14 +82,12 @@ class Link:
         """pynetdicom hands an incoming N-EVENT-REPORT to a new thread that runs _serve_request,
         and its reactor hands any message it reads to _serve_request too: both land here."""
         assoc = self.assoc
+        requestor.guard(assoc)  # responses the reactor takes go back to their caller
         serve = assoc._serve_request
 
         def serve_request(msg, context_id):
             if isinstance(msg, N_EVENT_REPORT) and msg.is_valid_request:
                 return self._answer(msg, context_id)  # without touching the reactor's paused flag
-            if not msg.is_valid_request:  # the reactor took a caller's response: give it back
-                assoc.dimse.msg_queue.put((context_id, msg))
-                return None
             return serve(msg, context_id)
 
         assoc._serve_request = serve_request

@@ -38,7 +38,9 @@ def job_files(output: Path) -> set[Path]:
 
 def _scu(port: int, index: int, films: int, barrier, results: list) -> None:
     from phantoms import ct_phantom
-    from scu import PrintSCU, _guard_reactor_race, make_ae
+    from scu import PrintSCU, make_ae
+
+    from printscp.scu import requestor
     images = [ct_phantom(100 + index * 4 + k, P3_IMAGE) for k in range(4)]
     ae = make_ae()
     ae.ae_title = f"BENCH{index:02d}"
@@ -49,7 +51,7 @@ def _scu(port: int, index: int, films: int, barrier, results: list) -> None:
         if not assoc.is_established:
             results.append(films)
             return
-        _guard_reactor_race(assoc)
+        requestor.guard(assoc)
         scu = PrintSCU(assoc)
         for _ in range(films):
             statuses = scu.print_film(images, P3_FORMAT, film_box_attrs={"FilmSizeID": P3_FILM_SIZE})

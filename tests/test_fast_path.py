@@ -17,8 +17,8 @@ import pytest
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.transport import AssociationSocket
 
-from conftest import server_side
-from scu import associate
+from conftest import server_side, wait_for
+from scu import associate, status_of
 from printscp.scp import fast_path
 from printscp.scp import pynetdicom_adapt as adapt
 
@@ -108,3 +108,24 @@ def test_the_server_tunes_every_accepted_association_and_still_prints(printer):
         pixels = (np.arange(256 * 256, dtype=np.uint16).reshape(256, 256) % 4096)
         statuses = scu.print_film([pixels], r"STANDARD\1,1")
     assert statuses["image_boxes"] == [0] and statuses["print"] == 0
+
+
+def test_a_release_wakes_the_reactor_waiting_for_the_next_request(printer, monkeypatch):
+    """The reactor waits on the DIMSE queue for up to POLL_WAIT; an A-RELEASE-RQ must not wait that long.
+    With the wait made a minute, release still completes at once: the DUL thread wakes the reactor."""
+    from printscp.scp import events
+
+    monkeypatch.setattr(events, "POLL_WAIT", 60.0)
+    with associate(printer.port) as scu:
+        server = server_side(printer, scu)
+        assert status_of(scu.get_printer()) == 0
+        done = threading.Event()
+
+        def release():
+            scu.assoc.release()
+            done.set()
+
+        threading.Thread(target=release, daemon=True).start()
+        assert done.wait(15), "A-RELEASE-RP did not come while the reactor waited for a request"
+        assert scu.assoc.is_released
+        wait_for(lambda: not server.is_alive(), 15, what="the server's association thread to end")

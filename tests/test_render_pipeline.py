@@ -202,3 +202,16 @@ def test_adler32_combine_matches_zlib():
     for n1, n2 in ((0, 10), (1, 1), (70000, 123457), (65521, 65521)):
         a, b = rng.bytes(n1), rng.bytes(n2)
         assert adler32_combine(zlib.adler32(a), zlib.adler32(b), n2) == zlib.adler32(a + b)
+
+
+def test_render_workers_run_below_the_association_threads_priority():
+    """Films render at a higher niceness than the server: the network is answered first."""
+    import os
+
+    render_pool.configure(2)
+    try:
+        mine = os.nice(0)
+        assert render_pool.submit(os.nice, 0).result(60) == mine + render_pool.WORKER_NICENESS
+    finally:
+        render_pool.shutdown()
+        render_pool.configure(None)

@@ -20,7 +20,9 @@ Replaced, per association (tests/test_pynetdicom_adapt.py fails if an upgrade mo
 - ``dul._is_transport_event``: also fires the DIMSE timeout for a message whose
   fragments stop arriving.
 - ``dul.state_machine.do_action``: when the connection ends before any A-ASSOCIATE-RQ,
-  wakes the acceptor thread at once instead of after the ACSE timeout.
+  wakes the acceptor thread at once instead of after the ACSE timeout; when an
+  A-RELEASE-RQ or A-ABORT arrives, wakes the reactor waiting for the next request
+  (`next_message`), which would otherwise see it only after its poll interval.
 - ``dimse.receive_primitive``: assembles DIMSE messages itself, bounding command and
   data set sizes before anything is decoded, and turns a malformed command set into a
   `Refusal` (answered with the right response type and status) or an A-ABORT when no
@@ -79,6 +81,10 @@ ABORT_UNEXPECTED_PARAMETER = 0x05
 OPERATIONS = {0x0001: "C-STORE", 0x0010: "C-GET", 0x0020: "C-FIND", 0x0021: "C-MOVE", 0x0030: "C-ECHO",
               0x0100: "N-EVENT-REPORT", 0x0110: "N-GET", 0x0120: "N-SET", 0x0130: "N-ACTION",
               0x0140: "N-CREATE", 0x0150: "N-DELETE", 0x0FFF: "C-CANCEL"}
+# A-RELEASE-RQ and A-ABORT received, connection closed: the DUL thread puts _WAKE on the DIMSE queue
+# so the reactor, waiting there for the next request (events.py), answers the release at once.
+_WAKE_EVENTS = ("Evt12", "Evt16", "Evt17")
+_WAKE = (None, None)
 N_OPERATIONS = {"N-GET", "N-SET", "N-ACTION", "N-CREATE", "N-DELETE"}
 IMAGE_BOXES = (uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.BASIC_COLOR_IMAGE_BOX)
 
@@ -156,11 +162,13 @@ def take_over_get_msg(assoc, get_msg):
 
 
 def next_message(assoc, timeout: float):
-    """The next decoded (context ID, message) within `timeout` seconds, else None."""
+    """The next decoded (context ID, message) within `timeout` seconds, else None (also when
+    woken early because an A-RELEASE-RQ or A-ABORT arrived: the caller checks for those)."""
     try:
-        return assoc.dimse.msg_queue.get(timeout=timeout)
+        item = assoc.dimse.msg_queue.get(timeout=timeout)
     except queue.Empty:
         return None
+    return None if item is _WAKE else item
 
 
 def send_message(assoc, primitive, context_id: int) -> None:
@@ -329,6 +337,8 @@ def _do_action(dul, guard: Guard, original, event) -> None:
                     guard.acse_timeout, dul.state_machine.current_state)
         guard.fired.append("ARTIM")
     original(event)
+    if event in _WAKE_EVENTS and dul.assoc.is_established:
+        dul.assoc.dimse.msg_queue.put(_WAKE)  # the reactor waits on this queue: it sees the release or abort now
     if dul.state_machine.current_state == "Sta1" and not guard.associate_seen:
         guard.associate_seen = True  # once: wake the acceptor thread waiting for an A-ASSOCIATE-RQ
         dul.to_user_queue.put(None)

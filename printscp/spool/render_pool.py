@@ -29,6 +29,9 @@ log = logging.getLogger("printscp.spool")
 
 ENV = "PRINTSCP_RENDER_WORKERS"
 ORPHAN_CHECK_S = 1.0  # how often a worker looks whether its server still runs
+# Workers run at a lower CPU priority: an association answers before a film renders, as a
+# real imager answers the network while it prints. On an idle machine the film is as fast.
+WORKER_NICENESS = 10
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _size: int | None = None
@@ -97,13 +100,23 @@ def _get() -> ProcessPoolExecutor:
             if sys.platform == "linux":
                 context.set_forkserver_preload(["printscp.render.output"])
             _pool = ProcessPoolExecutor(max_workers=size(), mp_context=context,
-                                        initializer=_watch_server, initargs=(os.getpid(),))
+                                        initializer=_start_worker, initargs=(os.getpid(),))
             log.debug("render pool started: %d worker process(es)", size())
         return _pool
 
 
+def _start_worker(server_pid: int) -> None:
+    """In each worker: yield the CPU to the association threads, and end with the server."""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(WORKER_NICENESS)
+        except OSError:  # not permitted here: render at the server's priority
+            pass
+    _watch_server(server_pid)
+
+
 def _watch_server(server_pid: int) -> None:
-    """In each worker: end this process once the server that started the pool has gone."""
+    """End this process once the server that started the pool has gone."""
 
     def watch() -> None:
         while True:

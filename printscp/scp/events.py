@@ -36,7 +36,10 @@ from printscp.scp import pynetdicom_adapt as adapt
 
 log = logging.getLogger("printscp.events")
 
-POLL_WAIT = 0.01  # seconds the reactor waits for a request before its other checks
+# Seconds the reactor waits for a request before its other checks. Requests, events posted
+# here, A-RELEASE-RQ, A-ABORT and a lost connection all wake it at once (adapt.wake), so this
+# only bounds the idle-timeout and shutdown checks; longer waits mean fewer wake-ups for the GIL.
+POLL_WAIT = 0.1
 
 
 def event_name(sop_class: str, event_type: int) -> str:
@@ -78,6 +81,7 @@ class EventChannel:
     def post(self, event: Event) -> None:
         """From any thread; delivered when the association is between requests."""
         self._outbox.put(event)
+        adapt.wake(self.assoc)
 
     # ---- runs on the association's reactor thread ---------------------------------------
 
@@ -94,7 +98,7 @@ class EventChannel:
         if self._held:
             return self._held.popleft()
         # pynetdicom's reactor naps 1 ms between polls; waiting here instead wakes it the
-        # moment a request arrives (release, abort and new events are seen within POLL_WAIT).
+        # moment a request, an event, a release or an abort arrives.
         item = adapt.next_message(self.assoc, POLL_WAIT)
         return (None, None) if item is None else self._drop_late(item)
 

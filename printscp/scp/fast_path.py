@@ -45,7 +45,7 @@ log = logging.getLogger("printscp.scp")
 # request/response pair; 0.1 ms keeps idle CPU negligible.
 DUL_LOOP_DELAY = 0.0001
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
-IDLE_WAIT = 0.02  # seconds the reactor may sleep with nothing to do: timers' resolution
+IDLE_WAIT = 0.1  # seconds the reactor may sleep with nothing to do: the resolution of its timers (ARTIM, idle, DIMSE)
 
 
 def tune(assoc) -> None:

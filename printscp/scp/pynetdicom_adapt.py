@@ -31,7 +31,7 @@ Replaced, per association (tests/test_pynetdicom_adapt.py fails if an upgrade mo
   presentation context and the operations its class has, implies the instance of an
   N-ACTION / N-DELETE that names none, then lets pynetdicom serve it.
 - ``dimse.get_msg`` (`take_over_get_msg`): the printer's event channel (events.py) takes
-  the reactor's message poll over, with `next_message`, `peer_gone`,
+  the reactor's message poll over, with `next_message`, `wake`, `peer_gone`,
   `release_requested` and `send_message` as its only other doors into pynetdicom.
 - Speed is the other adaptation module's job (fast_path.py: TCP_NODELAY, TCP_QUICKACK,
   a reactor that waits for work instead of napping); it runs on top of these replacements
@@ -82,7 +82,8 @@ OPERATIONS = {0x0001: "C-STORE", 0x0010: "C-GET", 0x0020: "C-FIND", 0x0021: "C-M
               0x0100: "N-EVENT-REPORT", 0x0110: "N-GET", 0x0120: "N-SET", 0x0130: "N-ACTION",
               0x0140: "N-CREATE", 0x0150: "N-DELETE", 0x0FFF: "C-CANCEL"}
 # A-RELEASE-RQ and A-ABORT received, connection closed: the DUL thread puts _WAKE on the DIMSE queue
-# so the reactor, waiting there for the next request (events.py), answers the release at once.
+# so the reactor, waiting there for the next request (events.py), answers the release at once;
+# an event posted for the association wakes it the same way (`wake`).
 _WAKE_EVENTS = ("Evt12", "Evt16", "Evt17")
 _WAKE = (None, None)
 N_OPERATIONS = {"N-GET", "N-SET", "N-ACTION", "N-CREATE", "N-DELETE"}
@@ -173,6 +174,12 @@ def next_message(assoc, timeout: float):
 
 def send_message(assoc, primitive, context_id: int) -> None:
     assoc.dimse.send_msg(primitive, context_id)
+
+
+def wake(assoc) -> None:
+    """Wake the reactor waiting in `next_message` (from any thread): something besides a request
+    needs its attention (an event to send, a release, an abort)."""
+    assoc.dimse.msg_queue.put(_WAKE)
 
 
 def release_requested(assoc) -> bool:
@@ -338,7 +345,7 @@ def _do_action(dul, guard: Guard, original, event) -> None:
         guard.fired.append("ARTIM")
     original(event)
     if event in _WAKE_EVENTS and dul.assoc.is_established:
-        dul.assoc.dimse.msg_queue.put(_WAKE)  # the reactor waits on this queue: it sees the release or abort now
+        wake(dul.assoc)  # the reactor sees the release or abort now
     if dul.state_machine.current_state == "Sta1" and not guard.associate_seen:
         guard.associate_seen = True  # once: wake the acceptor thread waiting for an A-ASSOCIATE-RQ
         dul.to_user_queue.put(None)

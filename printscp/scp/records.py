@@ -63,7 +63,9 @@ class AssociationRecorder:
 
     def __init__(self, on_record):
         self.on_record = on_record
-        self._queue: queue.Queue = queue.Queue()
+        # SimpleQueue: put() takes no Python-level lock. With queue.Queue the association threads
+        # blocked on its mutex while this thread, holding it, waited for the GIL (seen under load).
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._open: dict[int, dict] = {}  # recorder thread only
         self._thread = threading.Thread(target=self._run, name="records", daemon=True)
         self._thread.start()

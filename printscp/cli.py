@@ -78,7 +78,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan,
                              retention=retention, on_record=console.feed.association_ended,
-                             on_published=console.feed.job_published, on_removed=console.feed.job_removed)
+                             on_published=console.feed.job_published, on_removed=console.feed.job_removed,
+                             on_previews=console.feed.film_previews)
         outbox = forwarding.attach(ns, settings.output, [p.spooler for p in server.printers.values()])
     except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
         console.close_store()

@@ -215,3 +215,23 @@ def test_render_workers_run_below_the_association_threads_priority():
     finally:
         render_pool.shutdown()
         render_pool.configure(None)
+
+
+def test_a_banded_film_brings_back_the_preview_of_the_whole_film(tmp_path):
+    """The bands' previews (edges on multiples of the factor) join into exactly the reduction of
+    the composed film; the job keeps them for the store's thumbnails."""
+    from printscp.render.output import preview, preview_factor
+
+    render_pool.configure(2)
+    try:
+        f = film(4, 5, dpi=150, seed=5)
+        job = _job([f])
+        jobs._render(job, tmp_path)
+        whole = compose_array(f)
+        factor = preview_factor(whole.shape[1], whole.shape[0])
+        assert factor > 1 and set(job.previews) == {1}
+        assert np.array_equal(job.previews[1], preview(whole, factor))
+        assert job.previews[1].shape == (-(-whole.shape[0] // factor), -(-whole.shape[1] // factor))
+    finally:
+        render_pool.shutdown()
+        render_pool.configure(None)

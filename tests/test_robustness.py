@@ -98,7 +98,7 @@ def test_several_modalities_print_at_once(printer):
 
 
 def test_a_job_that_fails_to_render_is_recorded_and_leaves_no_partial_file(printer, monkeypatch):
-    def broken(film, png):
+    def broken(film, png, factor=1):
         raise MemoryError("simulated: the film does not fit in memory")
 
     monkeypatch.setattr(render_pool, "_size", 0)  # render in this process, where the patch applies

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
+import numpy as np
 import pytest
 from PIL import Image
 from pynetdicom import AE
@@ -26,7 +27,8 @@ def stored(tmp_path):
     store = Store(output)
     feed = StoreFeed(store)
     server = PrintServer(profiles.load(), Settings("PRINTSCP", "127.0.0.1", 0, output),
-                         on_record=feed.association_ended, on_published=feed.job_published)
+                         on_record=feed.association_ended, on_published=feed.job_published,
+                         on_previews=feed.film_previews)
     server.start()
     yield server, store
     server.stop(drain_timeout=30)
@@ -60,6 +62,30 @@ def test_a_print_is_indexed_with_its_thumbnail_and_its_association_record(stored
     manifest = store.job(job["job_id"])["manifest"]
     assert manifest["association"]["id"] == record["id"]
     assert (store.output / manifest["association"]["record"]).with_suffix(".json").is_file()
+
+
+def test_thumbnails_come_from_the_render_previews_not_from_decoding_the_pngs(stored, monkeypatch, tmp_path):
+    from printscp.store import db, thumbs
+
+    made_before_indexing = []
+
+    def watched(png, target, *args):
+        made_before_indexing.append(target.exists())
+        return thumbs.make_thumbnail(png, target, *args)
+
+    monkeypatch.setattr(db, "make_thumbnail", watched)
+    server, store = stored
+    big = (np.arange(600 * 500, dtype=np.uint16).reshape(600, 500) * 7) % 4096
+    with associate(server.port) as scu:
+        assert scu.print_film([big], r"STANDARD\1,1", film_box_attrs={"FilmSizeID": "14INX17IN"})["print"] == 0
+    job = wait_for(lambda: store.jobs(), what="the job indexed")[0]
+    assert made_before_indexing == [True]  # the preview's thumbnail was there: the PNG was not decoded
+    thumb = store.output / job["film_list"][0]["thumbnail"]
+    from_png = thumbs.make_thumbnail(store.output / job["film_list"][0]["file"], tmp_path / "from-png.png")
+    with Image.open(thumb) as a, Image.open(from_png) as b:
+        assert a.size == b.size
+        difference = np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16))
+    assert difference.mean() < 2.0  # the same picture: a box-reduced preview, then the same resize
 
 
 def test_a_refused_print_leaves_a_record_saying_why(stored):

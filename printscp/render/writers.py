@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,7 @@ class EncodedFilm:
     height: int
     colors: int  # 1 gray, 3 RGB; 8 bits each
     data: bytes
+    preview: np.ndarray | None = field(default=None, compare=False, repr=False)  # the PNG, reduced (output.py)
 
 
 def encode_film(pixels: np.ndarray) -> EncodedFilm:
@@ -69,6 +70,7 @@ class DeflatedBand:
     data: bytes
     adler: int  # Adler-32 of the filtered bytes
     length: int  # number of filtered bytes
+    preview: np.ndarray | None = field(default=None, compare=False, repr=False)  # its rows, reduced
 
 
 def deflate_band(rows: np.ndarray, previous: np.ndarray | None, last: bool) -> DeflatedBand:
@@ -100,7 +102,9 @@ def join_bands(width: int, height: int, colors: int, bands: list[DeflatedBand]) 
     for band in bands[1:]:
         adler = adler32_combine(adler, band.adler, band.length)
     data = b"\x78\x01" + b"".join(band.data for band in bands) + struct.pack(">I", adler)
-    return EncodedFilm(width, height, colors, data)
+    previews = [band.preview for band in bands]
+    preview = np.concatenate(previews) if all(p is not None for p in previews) else None
+    return EncodedFilm(width, height, colors, data, preview)
 
 
 def adler32_combine(adler1: int, adler2: int, length2: int) -> int:

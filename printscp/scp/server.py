@@ -120,13 +120,14 @@ class PrintServer:
     `settings.ae_title`, with `profile`. `default_ae` serves called titles that name no
     printer; None rejects them. With several printers each writes under output/<AE title>/.
     `faults`: a scripted fault plan for every printer (`load_faults` replaces it at run time).
-    `on_record(record)` receives every association's record and `on_published(folder)` every
-    published job folder (the job store, printscp/store); both are called off the association threads.
+    `on_record(record)` receives every association's record, `on_published(folder)` every
+    published job folder and `on_previews(job_id, previews)` its films' previews just before
+    (the job store, printscp/store); all are called off the association threads.
     """
 
     def __init__(self, profile: Profile | None, settings: Settings, *,
                  printers: dict[str, Profile] | None = None, default_ae: str | None = "auto",
-                 faults: FaultPlan | None = None, on_record=None, on_published=None, on_removed=None,
+                 faults: FaultPlan | None = None, on_record=None, on_published=None, on_removed=None, on_previews=None,
                  retention: Policy | dict | None = None):
         self.settings = settings
         self.on_removed = on_removed
@@ -150,9 +151,11 @@ class PrintServer:
         if faults is not None:
             self.faults.load(faults)
         self.recorder = AssociationRecorder(on_record) if on_record is not None else None
-        if on_published is not None:
-            for p in self.printers.values():
+        for p in self.printers.values():
+            if on_published is not None:
                 p.spooler.on_published.append(on_published)
+            if on_previews is not None:
+                p.spooler.on_previews.append(on_previews)
         self.handlers = PrintHandlers(self.route, self.faults, self.recorder, settings=settings,
                                       max_associations=max(p.profile.association.max_associations
                                                            for p in self.printers.values()))

@@ -20,7 +20,7 @@ from printscp import __version__
 from printscp.model.print_request import Film, PrintRequest
 from printscp.render.annotations import labels
 from printscp.render.film import boxes_in_band, film_pixels
-from printscp.render.output import render_band, render_film
+from printscp.render.output import preview_factor, render_band, render_film
 from printscp.render.writers import EncodedFilm, PdfWriter, join_bands, write_png
 from printscp.spool import keep, render_pool
 from printscp.spool.disk import is_output_fault
@@ -42,6 +42,7 @@ class Job:
     queued: datetime
     held: list = field(default_factory=list)  # [{info, from}]: each FAILURE condition that held it
     duplicate: dict = field(default_factory=dict)  # {of, seconds_after}: the same job came shortly before
+    previews: dict = field(default_factory=dict)  # film number -> its PNG reduced (render/output.py), once rendered
 
 
 def fingerprint(request: PrintRequest) -> str:
@@ -170,7 +171,8 @@ def _render(job: Job, folder: Path) -> list[Path]:
                             f"{', '.join(sizes)}; printed by {request.called_ae} ({request.profile_name})",
                     keywords=("printscp", job.job_id, request.calling_ae, *([label] if label else []), *sizes))
     try:
-        images = [pdf.add_image(task.result()) for task in tasks]
+        encoded = [task.result() for task in tasks]
+        images = [pdf.add_image(film) for film in encoded]
         for i in delivery_order(request):
             film = request.films[i]
             pdf.add_page(images[i], film.width_mm, film.height_mm, labels(film))
@@ -182,6 +184,8 @@ def _render(job: Job, folder: Path) -> list[Path]:
             future.cancel()
         concurrent.futures.wait(futures)
         raise
+    job.previews.update({number: film.preview for number, film in enumerate(encoded, start=1)
+                         if film.preview is not None})
     return paths + [pdf_path]
 
 
@@ -213,12 +217,15 @@ class _FilmTask:
 
 def _start(film: Film, png: Path) -> _FilmTask:
     lean = _for_render(film)
-    height = film_pixels(film)[1]
+    width, height = film_pixels(film)
+    factor = preview_factor(width, height)
     bands = min(render_pool.size(), MAX_BANDS)
     if bands < 2 or height < BAND_MIN_ROWS or film.is_color or labels(film):
-        return _FilmTask(film, png, [render_pool.submit(render_film, lean, png)], False)
-    edges = [round(height * k / bands) for k in range(bands + 1)]
-    futures = [render_pool.submit(render_band, boxes_in_band(lean, (max(top - 1, 0), end)), top, end, end == height)
+        return _FilmTask(film, png, [render_pool.submit(render_film, lean, png, factor)], False)
+    # band edges on multiples of the preview factor: the bands' previews join into the film's
+    edges = [round(height * k / bands / factor) * factor for k in range(bands)] + [height]
+    futures = [render_pool.submit(render_band, boxes_in_band(lean, (max(top - 1, 0), end)), top, end, end == height,
+                                  factor)
                for top, end in zip(edges, edges[1:])]
     return _FilmTask(film, png, futures, True)
 

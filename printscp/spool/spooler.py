@@ -72,6 +72,8 @@ class Spooler:
         self.unwritten: collections.deque[dict] = collections.deque(maxlen=KEEP_RECORDS)
         self.on_finished: Callable[[jobs.Job], None] | None = None  # the fault timeline counts films here
         self.on_published: list[Callable[[Path], None]] = []  # the job store and the forwarding outbox; must not block
+        # (job id, {film number: preview}) of a rendered job, before on_published: the store's thumbnails
+        self.on_previews: list[Callable[[str, dict], None]] = []
         workers = max(1, render_pool.size()) if workers is None else workers
         self.after_job = after_job
         self._threads = [threading.Thread(target=self._work, name=f"spool-{n}", daemon=True) for n in range(workers)]
@@ -197,11 +199,21 @@ class Spooler:
         films = len(item.request.films) * item.request.number_of_copies
         self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown
         folder, state = jobs.run(item, self.output_dir, self.keep_images)  # the state comes back: no re-reading
+        self._offer_previews(item)
         if state == "DONE":
             self._track(item, "DONE", "NORMAL")
         else:
             self._track(item, "FAILURE", item.request.fail_info or "CHECK PRINTER")
         return folder
+
+    def _offer_previews(self, item: jobs.Job) -> None:
+        previews = dict(item.previews)
+        item.previews.clear()  # a finished job keeps no pixels
+        for listener in self.on_previews if previews else ():
+            try:
+                listener(item.job_id, previews)
+            except Exception:
+                log.exception("job %s: a preview listener failed", item.job_id)
 
     def _record_failure(self, item: jobs.Job, info: str, error: str | None = None) -> Path | None:
         """The failed job's folder; when even that cannot be written, its record goes to the

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from printscp.status import Status
 from printscp.store.schema import MIGRATIONS
-from printscp.store.thumbs import THUMBS, make_thumbnail
+from printscp.store.thumbs import THUMBS, from_preview, make_thumbnail
 
 log = logging.getLogger("printscp.store")
 
@@ -188,6 +188,12 @@ class Store:
         shutil.rmtree(self.output / THUMBS / job["job_id"], ignore_errors=True)
         self._write([("DELETE FROM jobs WHERE job_id = ?", (job["job_id"],))])
         return job
+
+    def add_thumbnails(self, job_id: str, previews: dict) -> None:
+        """Thumbnails from a rendered job's previews (film number -> pixels), before it is indexed:
+        index_job then finds them newer than the PNGs and leaves the PNGs undecoded."""
+        for number, pixels in previews.items():
+            from_preview(pixels, self.output / THUMBS / job_id / f"film-{int(number):03d}.png")
 
     def forget_folder(self, folder: Path) -> int:
         """A job folder removed by someone else (the retention policy, a user): its rows and

@@ -1,4 +1,5 @@
-"""Small PNGs of each film for the console's lists, made once when a job is indexed."""
+"""Small PNGs of each film for the console's lists: from the previews the render returns
+(render/output.py) when printscp printed the job, else from the film's PNG when it is indexed."""
 
 from __future__ import annotations
 
@@ -21,9 +22,18 @@ def make_thumbnail(film: Path, target: Path, size: int = SIZE) -> Path:
             image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).astype(np.uint8), "L")
         elif image.mode not in ("L", "RGB"):
             image = image.convert("RGB")
-        image.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        image.save(tmp, format="PNG", optimize=False)
+        return _save(image, target, size)
+
+
+def from_preview(pixels: np.ndarray, target: Path, size: int = SIZE) -> Path:
+    """The same thumbnail from a film already reduced in memory (8-bit grey or RGB)."""
+    return _save(Image.fromarray(pixels), target, size)
+
+
+def _save(image: Image.Image, target: Path, size: int) -> Path:
+    image.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    image.save(tmp, format="PNG", optimize=False)
     os.replace(tmp, target)
     return target

@@ -277,15 +277,20 @@ def write_phantoms(images: list[Path]) -> None:
 
 def run_p3(printscp: CommandServer, args: argparse.Namespace) -> dict:
     """1 SCU then args.p3_scus SCUs, args.p3_reps times, each 5 films."""
-    single, many, failures = [], [], 0
+    single, many, failures, cpu = [], [], 0, {1: [], args.p3_scus: []}
     for rep in range(args.p3_reps):
         for scus, into in ((1, single), (args.p3_scus, many)):
-            rate, failed, published = load.run_scus(printscp.port, printscp.output, scus)
+            rate, failed, published, used = load.run_scus(printscp.port, printscp.output, scus,
+                                                           server_pid=printscp.proc.pid)
             into.append(rate)
+            cpu[scus].append(used)
             failures += failed
             print(f"P3 rep {rep}: {scus:2d} SCU(s) x {load.FILMS_PER_SCU} films: {rate:.2f} films/s, "
-                  f"{published} published, {failed} failed", flush=True)
-    return {"single": single, "many": many, "failures": failures}
+                  f"{published} published, {failed} failed; machine {used['machine_busy']:.0%} busy, "
+                  f"server {used['server_cpu_per_film'] * 1000:.0f} ms CPU per film", flush=True)
+    return {"single": single, "many": many, "failures": failures,
+            "busy": {n: statistics.median(u["machine_busy"] for u in v) for n, v in cpu.items()},
+            "cpu_per_film": {n: statistics.median(u["server_cpu_per_film"] for u in v) for n, v in cpu.items()}}
 
 
 def run_p4(scu: DcmtkPrint, stored_print: Path, printscp: CommandServer,
@@ -409,6 +414,11 @@ def report(samples: list[Sample], facts: dict, p3: dict, p4: dict, args: argpars
         f"Render latency polled every {POLL_INTERVAL * 1000:.0f} ms, P1 and P1b runs together.",
         "- P2b \"before\": the same canvas written as printscp did before issue 12 (Pillow PNG level 1 + "
         "reportlab PDF).",
+        f"- P3 CPU (medians): 1 SCU kept the machine {p3['busy'][1]:.0%} busy, {args.p3_scus} SCUs "
+        f"{p3['busy'][args.p3_scus]:.0%}; the server (with its render workers) used "
+        f"{p3['cpu_per_film'][1] * 1000:.0f} and {p3['cpu_per_film'][args.p3_scus] * 1000:.0f} ms of CPU per film. "
+        f"The SCUs run on the same machine, so the ratio cannot exceed about "
+        f"{p3['busy'][args.p3_scus] / max(p3['busy'][1], 1e-9):.2f} (16-SCU busy / 1-SCU busy) at equal CPU per film.",
         f"- P4: RSS of printscp and its render workers sampled every 5 ms; "
         f"{p4['ok']}/{args.p4_sessions} sessions ok.",
     ]

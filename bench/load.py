@@ -81,8 +81,10 @@ def _client_process(port: int, indexes: list[int], films: int, ready, go, out) -
 
 
 def run_scus(port: int, output: Path, scus: int, films: int = FILMS_PER_SCU, processes: int = 4,
-             timeout: float = 300.0) -> tuple[float, int, int]:
-    """(films per second, failures, films published) for `scus` concurrent SCUs."""
+             timeout: float = 300.0, server_pid: int | None = None) -> tuple[float, int, int, dict]:
+    """(films per second, failures, films published, CPU) for `scus` concurrent SCUs; CPU says how
+    busy the machine was from the start signal to the last job.json, and the server's CPU seconds
+    per film (with `server_pid`)."""
     ctx = multiprocessing.get_context("spawn")
     ready, go, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
     groups = [list(range(n, scus, processes)) for n in range(min(processes, scus))]
@@ -92,6 +94,7 @@ def run_scus(port: int, output: Path, scus: int, films: int = FILMS_PER_SCU, pro
     for _ in procs:
         ready.acquire()
     before = job_files(output)
+    busy0, server0 = machine_busy(), tree_cpu(server_pid) if server_pid else 0.0
     start = time.perf_counter()
     go.set()
     failures = sum(out.get(timeout=timeout) for _ in procs)
@@ -103,23 +106,57 @@ def run_scus(port: int, output: Path, scus: int, films: int = FILMS_PER_SCU, pro
         time.sleep(0.01)
     elapsed = time.perf_counter() - start
     published = len(job_files(output) - before)
-    return published / elapsed, failures + (expected - published), published
+    cpu = {"machine_busy": (machine_busy() - busy0) / (elapsed * len(os.sched_getaffinity(0))),
+           "server_cpu_per_film": (tree_cpu(server_pid) - server0) / max(published, 1) if server_pid else None}
+    return published / elapsed, failures + (expected - published), published, cpu
 
 
 # --------------------------------------------------------------------------
 # P4
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (render workers, forkserver)."""
-    total, todo = 0, [pid]
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants (render workers, forkserver)."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
+        try:  # a child belongs to the thread that started it: ask every thread
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its living descendants."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (not idle, not waiting for I/O) since boot."""
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (render workers, forkserver)."""
+    total = 0
+    for p in _tree(pid):
         try:
             with open(f"/proc/{p}/status") as fh:
                 total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
-            with open(f"/proc/{p}/task/{p}/children") as fh:
-                todo += [int(c) for c in fh.read().split()]
         except (OSError, StopIteration):
             continue
     return total

@@ -46,6 +46,26 @@ class _NoPynetdicomTracebacks(logging.Filter):
         return True
 
 
+class _OutgoingAtDebug(logging.Filter):
+    """`printscp serve` opens associations only to forward films. When a destination is down
+    or refuses, pynetdicom logs two or three ERROR lines per attempt from its requestor code
+    (the connect, the A-ASSOCIATE-RJ); printscp's forwarding logs one WARNING with the reason
+    and the next retry. Those requestor lines are DEBUG lines here: shown with -d only."""
+
+    REQUESTOR_ONLY = frozenset({"connect", "_negotiate_as_requestor"})  # AssociationSocket, ACSE
+
+    def __init__(self, debug: bool):
+        super().__init__()
+        self.debug = debug
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.levelno > logging.DEBUG and record.name.startswith("pynetdicom")
+                and record.funcName in self.REQUESTOR_ONLY):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return self.debug
+        return True
+
+
 def _thread_exception(args: threading.ExceptHookArgs) -> None:
     """A thread that dies of an exception (pynetdicom 3.0.4's reactor does when the server shuts
     down while a connection has not yet sent its A-ASSOCIATE-RQ: Evt15 in Sta2) gets one log
@@ -65,6 +85,7 @@ def configure(level: str = "INFO", log_file: str | None = None, log_format: str 
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname).1s %(name)s: %(message)s"))
     handler.addFilter(_NoPynetdicomTracebacks())
+    handler.addFilter(_OutgoingAtDebug(level == "DEBUG"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

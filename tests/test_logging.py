@@ -115,3 +115,18 @@ def test_quiet_prints_no_start_up_lines_and_default_prints_each_once(tmp_path):
     # port probe's connection has not yet associated; it must come as lines, not a traceback.)
     assert all(" I " not in line and " D " not in line for line in quiet.splitlines()), quiet
     assert "Traceback" not in quiet and "signal SIGTERM" not in quiet
+
+
+def test_a_forwarding_destination_that_is_down_gives_one_warning_per_attempt_and_no_pynetdicom_errors(tmp_path):
+    closed = free_port()  # nothing listens there: every attempt is refused
+    proc, port, err = start(tmp_path, "--forward", f"ARCHIVE@127.0.0.1:{closed}")
+    try:
+        with associate(port) as scu:
+            assert scu.print_film([gray_pixels(64, 64, 1000)], r"STANDARD\1,1")["print"] == 0x0000
+        wait_for(lambda: "ARCHIVE@127.0.0.1" in err.read_text() and "retry in" in err.read_text(), 30,
+                 what="forwarding's own warning about the refused attempt")
+    finally:
+        stop(proc)
+    lines = err.read_text().splitlines()
+    assert not [line for line in lines if " E pynetdicom" in line], "\n".join(lines)
+    assert any(" W printscp.forward" in line and "could not be reached" in line for line in lines)

@@ -27,6 +27,8 @@ from hostile import Session, image_data_set  # noqa: E402
 from scu import FILM_SESSION, GRAY_IB, GRAY_META  # noqa: E402
 
 from printscp import profile as profiles  # noqa: E402
+from printscp.model.printer import KEEP_JOBS  # noqa: E402
+from printscp.spool.spooler import KEEP_RECORDS  # noqa: E402
 from printscp.scp.server import PrintServer, Settings  # noqa: E402
 
 
@@ -92,6 +94,10 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--aborts", type=int, default=200)
     parser.add_argument("--trace", action="store_true", help="also diff the Python heap (tracemalloc; slower)")
+    parser.add_argument("--warmup", type=int, default=max(KEEP_JOBS, KEEP_RECORDS) + 50,
+                        help="prints before the baseline; the default fills the printer's bounded histories "
+                             "(the last 1 000 Print Jobs for N-GET, the last 1 000 finished folders), so the "
+                             "baseline is the steady state and growth after it is a leak")
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="printscp-soak-"))
     data = profiles.from_dict({**_profile_data(), "film_box": {**_profile_data().get("film_box", {}),
@@ -99,7 +105,7 @@ def main() -> int:
     server = PrintServer(data, Settings("PRINTSCP", "127.0.0.1", 0, out, acse_timeout=2, dimse_timeout=2))
     server.start()
     port = server.port
-    for _ in range(20):  # warm-up: imports, caches, the spool's threads
+    for _ in range(args.warmup):  # imports, caches, the spool's threads, the bounded histories filled
         one_print(port)
     server.spooler.wait_idle(120)
     if args.trace:
@@ -108,7 +114,7 @@ def main() -> int:
         snapshot = tracemalloc.take_snapshot()
     base = sample(server)
     began = time.monotonic()
-    acknowledged = 20
+    acknowledged = args.warmup
     for n in range(args.sessions):
         acknowledged += one_print(port)
     mid_time = time.monotonic() - began
@@ -137,7 +143,8 @@ def main() -> int:
                    and list(j.parent.glob("film-*.png")) and (j.parent / "job.pdf").exists())
     incoming = list((out / ".incoming").glob("*")) if (out / ".incoming").exists() else []
     server.stop()
-    print(f"sessions: {args.sessions} in {mid_time:.1f} s; aborted: {args.aborts}")
+    print(f"warm-up: {args.warmup} prints before the baseline; sessions: {args.sessions} in {mid_time:.1f} s; "
+          f"aborted: {args.aborts}")
     print(f"baseline: {base}")
     print(f"after:    {end}")
     per100 = (end["rss_kb"] - base["rss_kb"]) / ((args.sessions + args.aborts) / 100)

@@ -7,7 +7,7 @@ labels go onto the PDF page as text, and colour is converted to sRGB there).
 
 Each film also comes back with a preview: the PNG's pixels reduced by an integer factor
 (a box filter), from which the job store makes the console's thumbnail without decoding
-the PNG again (that decode was a sixth of the server's CPU per film under load).
+the PNG again (that decode was a seventh of the server's CPU per film with 16 SCUs).
 """
 
 from __future__ import annotations

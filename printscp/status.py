@@ -66,15 +66,23 @@ class Status(IntEnum):
 
     @property
     def category(self) -> str:
-        return "success" if self.is_success else "warning" if self.is_warning else "failure"
+        return category_of(self.value)
 
     def __str__(self) -> str:
         return f"0x{self.value:04X} {self.name}"
 
 
-_WARNINGS = frozenset(
-    s for s in Status if s.value in (0x0107, 0x0116) or (s.value & 0xF000) == 0xB000
-)
+def category_of(code: int) -> str:
+    """PS3.7 Annex C for any status code, ours or a peer's: 0x0000 success; 0x0001, 0x0107,
+    0x0116 and 0xBxxx warnings; everything else a failure."""
+    if code == 0:
+        return "success"
+    if code in (0x0001, 0x0107, 0x0116) or (code & 0xF000) == 0xB000:
+        return "warning"
+    return "failure"
+
+
+_WARNINGS = frozenset(s for s in Status if category_of(s.value) == "warning")
 
 
 class PrintError(Exception):

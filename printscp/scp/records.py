@@ -21,7 +21,7 @@ from pynetdicom import evt
 
 from printscp import uids
 from printscp.scp.assoc_log import how_it_ended
-from printscp.status import Status
+from printscp.status import Status, category_of
 
 log = logging.getLogger("printscp.records")
 
@@ -360,10 +360,4 @@ def _status_name(status) -> str:
 
 
 def _category(status) -> str:
-    if status is None:
-        return "none"
-    try:
-        return Status(int(status)).category
-    except ValueError:
-        code = int(status)
-        return "success" if code == 0 else "warning" if code in (0x0001,) or code & 0xF000 == 0xB000 else "failure"
+    return "none" if status is None else category_of(int(status))

@@ -14,19 +14,15 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from printscp.status import category_of
+
 _OUTPUT = threading.Lock()
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_WARNING = 0, 1, 2, 3, 4
 
 
 def category(status: int | None) -> str:
-    """PS3.7 Annex C: 0x0000 success; 0x0001, 0x0107, 0x0116 and 0xBxxx warnings; the rest failures."""
-    if status is None:
-        return "no-response"
-    if status == 0:
-        return "success"
-    if status in (0x0001, 0x0107, 0x0116) or (status & 0xF000) == 0xB000:
-        return "warning"
-    return "failure"
+    """The status's category (status.category_of), or "no-response" when none came."""
+    return "no-response" if status is None else category_of(status)
 
 
 @dataclass

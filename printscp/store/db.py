@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from printscp.status import Status
+from printscp.status import category_of
 from printscp.store.schema import MIGRATIONS
 from printscp.store.thumbs import THUMBS, from_preview, make_thumbnail
 
@@ -314,7 +314,11 @@ def _list(value) -> list:
 
 
 def _category(status) -> str:
+    """job.json writes statuses as "0x0000"; one that is missing counts as success, one that
+    cannot be read as a failure."""
+    if status is None:
+        return "success"
     try:
-        return Status(int(str(status), 16)).category
-    except (TypeError, ValueError):
-        return "failure" if status not in (None, "0x0000") else "success"
+        return category_of(int(str(status), 16))
+    except ValueError:
+        return "failure"

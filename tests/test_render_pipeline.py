@@ -111,7 +111,7 @@ def pool(request):
 
 def test_png_and_pdf_hold_the_same_film_encoded_once(tmp_path, pool):
     f = film(3, 2, dpi=150, seed=21)
-    outputs = jobs._render(_job([f], copies=2), tmp_path)
+    outputs, _ = jobs._render(_job([f], copies=2), tmp_path)
     assert [p.name for p in outputs] == ["film-001.png", "job.pdf"]
     expected = compose_array(f)
     png = Image.open(outputs[0])
@@ -132,7 +132,7 @@ def test_annotated_film_burns_labels_into_the_png_and_sets_searchable_text_in_th
     text = "PATIENT (ÄÖ) \\ 42"
     f = replace(film(2, 1, dpi=150, seed=2), annotations=(
         AnnotationContent(1, text, Rect(10, 5, 200, 12), "left", 6.0),), annotation_density=0.15)
-    png_path, pdf_path = jobs._render(_job([f]), tmp_path)
+    (png_path, pdf_path), _ = jobs._render(_job([f]), tmp_path)
     composed = compose_array(f)
     burnt = np.asarray(burn(Image.fromarray(composed, "L"), f))
     assert not np.array_equal(burnt, composed)
@@ -148,7 +148,7 @@ def test_colour_films_share_the_stream_too(tmp_path, pool):
     rgb.flags.writeable = False
     image = replace(base.images[0], pixels=rgb, photometric_interpretation="RGB", bits_stored=8)
     f = replace(base, images=(image, None), is_color=True)
-    png_path, pdf_path = jobs._render(_job([f]), tmp_path)
+    (png_path, pdf_path), _ = jobs._render(_job([f]), tmp_path)
     expected = compose_array(f)
     assert expected.shape[2] == 3
     assert np.array_equal(np.asarray(Image.open(png_path)), expected)
@@ -161,7 +161,7 @@ def test_a_film_that_fails_to_render_raises_from_the_worker_and_the_next_job_ren
     with pytest.raises(KeyError, match="no such filter"):
         jobs._render(_job([bad]), tmp_path / "bad")
     (tmp_path / "good").mkdir()
-    outputs = jobs._render(_job([film(1, 1, dpi=100, image_size=64)]), tmp_path / "good")
+    outputs, _ = jobs._render(_job([film(1, 1, dpi=100, image_size=64)]), tmp_path / "good")
     assert all(p.stat().st_size > 0 for p in outputs)
 
 
@@ -219,19 +219,18 @@ def test_render_workers_run_below_the_association_threads_priority():
 
 def test_a_banded_film_brings_back_the_preview_of_the_whole_film(tmp_path):
     """The bands' previews (edges on multiples of the factor) join into exactly the reduction of
-    the composed film; the job keeps them for the store's thumbnails."""
+    the composed film; the render returns them for the store's thumbnails."""
     from printscp.render.output import preview, preview_factor
 
     render_pool.configure(2)
     try:
         f = film(4, 5, dpi=150, seed=5)
-        job = _job([f])
-        jobs._render(job, tmp_path)
+        _, previews = jobs._render(_job([f]), tmp_path)
         whole = compose_array(f)
         factor = preview_factor(whole.shape[1], whole.shape[0])
-        assert factor > 1 and set(job.previews) == {1}
-        assert np.array_equal(job.previews[1], preview(whole, factor))
-        assert job.previews[1].shape == (-(-whole.shape[0] // factor), -(-whole.shape[1] // factor))
+        assert factor > 1 and set(previews) == {1}
+        assert np.array_equal(previews[1], preview(whole, factor))
+        assert previews[1].shape == (-(-whole.shape[0] // factor), -(-whole.shape[1] // factor))
     finally:
         render_pool.shutdown()
         render_pool.configure(None)

@@ -40,11 +40,6 @@ def film_pixels(film: Film) -> tuple[int, int]:
     return round(film.width_mm * s), round(film.height_mm * s)
 
 
-def compose(film: Film) -> Image.Image:
-    """The whole film as an 8-bit 'L' (or 'RGB' for colour films) image at film.dpi."""
-    return Image.fromarray(compose_array(film), "RGB" if film.is_color else "L")
-
-
 def compose_array(film: Film, band: tuple[int, int] | None = None) -> np.ndarray:
     """The film as uint8 (height, width) gray or (height, width, 3) RGB, built in place.
 

@@ -219,10 +219,6 @@ class PdfWriter:
     def close(self) -> None:
         self._pdf.save()
 
-    def abort(self) -> None:
-        """Nothing is on disk before close(): reportlab writes the file in save()."""
-
-
 class _PredictedImage(pdfdoc.PDFImageXObject):
     """An image XObject whose content is a PNG IDAT stream: FlateDecode with PNG predictors."""
 

@@ -42,7 +42,6 @@ class Job:
     queued: datetime
     held: list = field(default_factory=list)  # [{info, from}]: each FAILURE condition that held it
     duplicate: dict = field(default_factory=dict)  # {of, seconds_after}: the same job came shortly before
-    previews: dict = field(default_factory=dict)  # film number -> its PNG reduced (render/output.py), once rendered
 
 
 def fingerprint(request: PrintRequest) -> str:
@@ -81,10 +80,12 @@ def folder_name(job: Job) -> str:
     return f"{job.job_id}-{ae}"
 
 
-def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, str]:
-    """Render and publish; returns the final folder and the job's state (DONE or FAILURE).
+def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, str, dict]:
+    """Render and publish; returns the final folder, the job's state (DONE or FAILURE) and its
+    films' previews (film number -> pixels, render/output.py; none when nothing rendered).
     Never leaves partial files behind. `keep_images`: also keep the image boxes (spool/keep.py)."""
     started = datetime.now().astimezone()
+    previews: dict = {}
 
     def kept(manifest: dict, staging: Path) -> dict:
         if keep_images:
@@ -101,7 +102,8 @@ def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, st
             log.warning("job %s fails by scripted fault: %s", job.job_id, job.request.fail_info)
             return kept(_manifest(job, "FAILURE", job.request.fail_info, started, [], staging), staging)
         try:
-            outputs = _render(job, staging)
+            outputs, rendered = _render(job, staging)
+            previews.update(rendered)
             return kept(_manifest(job, "DONE", None, started, outputs, staging), staging)
         except OSError as exc:
             if is_output_fault(exc):  # the printer's fault, not the job's: the spool records it
@@ -110,7 +112,7 @@ def run(job: Job, output_dir: Path, keep_images: bool = False) -> tuple[Path, st
         except Exception as exc:  # a job that cannot render is recorded, never lost
             return _render_failed(job, exc, started, staging)
 
-    return _publish(job, output_dir, fill)
+    return (*_publish(job, output_dir, fill), previews)
 
 
 def _render_failed(job: Job, exc: Exception, started, staging: Path) -> dict:
@@ -157,9 +159,9 @@ def _publish(job: Job, output_dir: Path, fill) -> tuple[Path, str]:
     return final, manifest["state"]
 
 
-def _render(job: Job, folder: Path) -> list[Path]:
+def _render(job: Job, folder: Path) -> tuple[list[Path], dict]:
     """Films render in the pool, in parallel; the PDF takes each film's stream in order.
-    Its metadata says where a PDF found on a disk came from."""
+    Its metadata says where a PDF found on a disk came from. Returns the files and the previews."""
     request = job.request
     paths = [folder / f"film-{number:03d}.png" for number in range(1, len(request.films) + 1)]
     tasks = [_start(film, path) for film, path in zip(request.films, paths)]
@@ -177,16 +179,14 @@ def _render(job: Job, folder: Path) -> list[Path]:
             film = request.films[i]
             pdf.add_page(images[i], film.width_mm, film.height_mm, labels(film))
         pdf.close()
-    except BaseException:
-        pdf.abort()
+    except BaseException:  # nothing of the PDF is on disk before close(): reportlab writes it in save()
         futures = [future for task in tasks for future in task.futures]
         for future in futures:  # no worker may still write into the folder being cleaned
             future.cancel()
         concurrent.futures.wait(futures)
         raise
-    job.previews.update({number: film.preview for number, film in enumerate(encoded, start=1)
-                         if film.preview is not None})
-    return paths + [pdf_path]
+    previews = {number: film.preview for number, film in enumerate(encoded, start=1) if film.preview is not None}
+    return paths + [pdf_path], previews
 
 
 @dataclass
@@ -272,10 +272,10 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
         "profile": r.profile_name,
         "printer_name": r.printer_name,
         "times": {
-            "requested": _local(r.created),
-            "queued": _local(job.queued),
-            **({"started": _local(started)} if started else {}),
-            "finished": _local(datetime.now()),
+            "requested": local_time(r.created),
+            "queued": local_time(job.queued),
+            **({"started": local_time(started)} if started else {}),
+            "finished": local_time(datetime.now()),
         },
         **({"held": job.held} if job.held else {}),
         **({"duplicate_of": job.duplicate} if job.duplicate else {}),
@@ -293,7 +293,7 @@ def _manifest(job: Job, state: str, error: str | None, started: datetime | None,
     }
 
 
-def _local(moment: datetime) -> str:
+def local_time(moment: datetime) -> str:
     """ISO 8601 with the UTC offset, so a job read on another machine or after a DST change is unambiguous."""
     return moment.astimezone().isoformat(timespec="milliseconds")
 

@@ -198,22 +198,20 @@ class Spooler:
         self._track(item, "PRINTING", "NORMAL")
         films = len(item.request.films) * item.request.number_of_copies
         self._stopping.wait(self.seconds_per_film * films)  # exposing and developing; cut short on shutdown
-        folder, state = jobs.run(item, self.output_dir, self.keep_images)  # the state comes back: no re-reading
-        self._offer_previews(item)
+        folder, state, previews = jobs.run(item, self.output_dir, self.keep_images)  # no re-reading
+        self._offer_previews(item.job_id, previews)
         if state == "DONE":
             self._track(item, "DONE", "NORMAL")
         else:
             self._track(item, "FAILURE", item.request.fail_info or "CHECK PRINTER")
         return folder
 
-    def _offer_previews(self, item: jobs.Job) -> None:
-        previews = dict(item.previews)
-        item.previews.clear()  # a finished job keeps no pixels
+    def _offer_previews(self, job_id: str, previews: dict) -> None:
         for listener in self.on_previews if previews else ():
             try:
-                listener(item.job_id, previews)
+                listener(job_id, previews)
             except Exception:
-                log.exception("job %s: a preview listener failed", item.job_id)
+                log.exception("job %s: a preview listener failed", job_id)
 
     def _record_failure(self, item: jobs.Job, info: str, error: str | None = None) -> Path | None:
         """The failed job's folder; when even that cannot be written, its record goes to the
@@ -262,7 +260,7 @@ class Spooler:
                 if job is not None and job.state != ("PENDING", info):
                     job.set_state("PENDING", info)
                 if not item.held or item.held[-1]["info"] != info:
-                    item.held.append({"info": info, "from": datetime.now().isoformat(timespec="milliseconds")})
+                    item.held.append({"info": info, "from": jobs.local_time(datetime.now())})
                     log.warning("job %s held: the printer is in FAILURE (%s)", item.job_id, info)
                 self._status_changed.wait()
 

@@ -238,9 +238,6 @@ class Store:
                 r["film_list"] = films.get(r["job_id"], [])
         return rows
 
-    def count_jobs(self) -> int:
-        return self._rows("SELECT count(*) AS n FROM jobs")[0]["n"]
-
     def resolve(self, ref: str) -> str:
         """A job id from the id itself, its folder name, or a unique end of it (e.g. 0005)."""
         exact = self._rows("SELECT job_id FROM jobs WHERE job_id = ? OR folder LIKE ?", (ref, f"%/{ref}"))

@@ -142,3 +142,24 @@ def test_retention_removes_the_jobs_rows_from_the_job_store_too(tmp_path):
         server.stop()
         feed.close()
         store.close()
+
+
+def test_a_published_folder_is_measured_once(tmp_path, monkeypatch):
+    """The policy runs after every job: a folder it has already measured is not walked again."""
+    from printscp.spool import retention
+
+    for n in range(3):
+        folder = tmp_path / "2026-11-30" / f"job-{n}"
+        folder.mkdir(parents=True)
+        (folder / "film-001.png").write_bytes(b"x" * 1000)
+        (folder / "job.json").write_text("{}")
+    first = job_folders(tmp_path)
+    measured = []
+    monkeypatch.setattr(retention, "_measure", lambda path: measured.append(path) or 0)
+    assert [f.size for f in job_folders(tmp_path)] == [f.size for f in first] == [1002] * 3
+    assert measured == []
+    new = tmp_path / "2026-11-30" / "job-3"
+    new.mkdir()
+    (new / "job.json").write_text("{}")
+    job_folders(tmp_path)
+    assert measured == [new]

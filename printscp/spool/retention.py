@@ -5,6 +5,9 @@ part of printscp (the spooler after each job, start-up, a job store) can call it
 published folders count: a job being written lives in a hidden staging folder
 (.incoming/) and has no job.json in a day folder yet, so it is never touched.
 Age and order come from job.json's modification time, written once when the job finished.
+A published folder does not change, so its size is measured once and remembered (keyed by
+its path and job.json's time): the policy runs after every job, and re-measuring every
+file of every kept job each time cost work in proportion to the whole history.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ log = logging.getLogger("printscp.retention")
 
 GB = 1000 ** 3  # decimal gigabytes, as disks are sold and `df -H` shows them
 _lock = threading.Lock()  # several spool workers may finish at once
+_sizes: dict[Path, tuple[float, int]] = {}  # folder -> (job.json mtime, bytes); under _lock
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,28 @@ def job_folders(root: Path) -> list[JobFolder]:
             path = Path(dirpath)
             try:
                 finished = (path / "job.json").stat().st_mtime
-                size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+                known = _sizes.get(path)
+                size = known[1] if known and known[0] == finished else _measure(path)
             except FileNotFoundError:  # removed meanwhile
                 continue
+            _sizes[path] = (finished, size)
             found.append(JobFolder(path, finished, size))
             dirnames[:] = []
+    seen = {f.path for f in found}
+    for gone in [p for p in _sizes if p not in seen and p.is_relative_to(root)]:  # removed folders
+        del _sizes[gone]
     return sorted(found, key=lambda f: (f.finished, f.path.name))
+
+
+def _measure(folder: Path) -> int:
+    total = 0
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            try:
+                total += os.stat(os.path.join(dirpath, name), follow_symlinks=False).st_size
+            except FileNotFoundError:
+                continue
+    return total
 
 
 def select(folders: list[JobFolder], policy: Policy, now: float) -> list[JobFolder]:

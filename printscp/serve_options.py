@@ -42,6 +42,23 @@ def default_output(env: Mapping[str, str] = os.environ) -> str:
     return str(Path(state) / "output") if state else "output"
 
 
+def output_folder(output: str | None = None, config: str | None = None,
+                  env: Mapping[str, str] = os.environ) -> str:
+    """The output folder of `printscp serve` as it resolves it, for the commands that read it
+    (`jobs`, `forward`): --output, then PRINTSCP_OUTPUT, then the config's `output` (--config
+    or PRINTSCP_CONFIG), then $STATE_DIRECTORY/output or output/."""
+    if output:
+        return output
+    if env.get(ENV_PREFIX + "OUTPUT"):
+        return env[ENV_PREFIX + "OUTPUT"]
+    path = config or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        values, _ = read_config(path)  # its problems are for `printscp serve` to report
+        if values.get("output"):
+            return str(values["output"])
+    return default_output(env)
+
+
 def _port(value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError("must be a TCP port number 0..65535")

@@ -80,6 +80,25 @@ def test_list_and_show_work_with_the_server_stopped(earlier_run):
     assert "STANDARD\\1,1" in shown.stdout and "pdf: " in shown.stdout and "label: KNEE" in shown.stdout
 
 
+def test_without_output_the_folder_is_found_as_serve_finds_it(earlier_run, tmp_path):
+    """PRINTSCP_OUTPUT, then the config's output, then $STATE_DIRECTORY/output (a systemd service)."""
+    tmp, output = earlier_run
+
+    def labels(env):
+        done = jobs("list", "--json", cwd=tmp_path, env={**_env(), **env})
+        assert done.returncode == 0, done.stderr
+        return [row["label"] for row in json.loads(done.stdout)]
+
+    assert labels({"PRINTSCP_OUTPUT": str(output)}) == ["KNEE"]
+    config = tmp_path / "serve.toml"
+    config.write_text(f'output = "{output}"\n')
+    assert labels({"PRINTSCP_CONFIG": str(config)}) == ["KNEE"]
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "output").symlink_to(output)
+    assert labels({"STATE_DIRECTORY": str(state)}) == ["KNEE"]
+
+
 def test_report_lists_each_request_with_its_status(earlier_run):
     tmp, output = earlier_run
     job_id = json.loads(jobs("list", "--json", "--output", str(output), cwd=tmp).stdout)[0]["job_id"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from printscp.forward import destination as destinations
 from printscp.forward import service
 from printscp.forward.outbox import DELIVERED, Outbox, describe
+from printscp.serve_options import output_folder
 
 HOLD_S = 120.0  # a running server leaves a resent entry alone while this command delivers it
 
@@ -44,14 +45,15 @@ def add_resend(sub) -> argparse.ArgumentParser:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", default="output", help="the server's output directory (default output/)")
+    parser.add_argument("--output", help="the server's output directory (default: as serve finds it: "
+                                          "PRINTSCP_OUTPUT, the config's output, $STATE_DIRECTORY/output, output/)")
     parser.add_argument("--config", metavar="FILE", help="the serve config: [identity] rules and [[forward]] options")
 
 
 def _outbox(args) -> Outbox:
     config = service.read_config(args.config)
     dests, rules = service.settings(config, [], args.config or "config")
-    output = Path(config.get("output", args.output) if args.config else args.output)
+    output = Path(output_folder(args.output, args.config))
     if not output.is_dir():
         raise LookupError(f"no output folder {output}: give the server's --output (or its --config)")
     return Outbox(output, dests, rules)

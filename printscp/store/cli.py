@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from printscp.forward import commands as forward_commands
-from printscp.forward import service as forward_service
 from printscp.forward import state as forward_state
 from printscp.scu import replay as replay_command
+from printscp.serve_options import output_folder
 from printscp.store.db import DB_NAME, Store, StoreError
 from printscp.store.report import association_report, job_summary
 
@@ -60,7 +60,7 @@ def since_value(text: str) -> str:
 def _run(args, action) -> int:
     store = None
     try:
-        store = open_store(args.output)
+        store = open_store(output_folder(args.output, getattr(args, "config", None)))
         action(store)
         return 0
     except StoreError as exc:
@@ -184,12 +184,6 @@ def _replay(args) -> int:
 
 def _resend(args) -> int:
     """`printscp forward resend` with the job found as every `jobs` command finds it (a unique end will do)."""
-    if args.config:  # the output folder the server's config names, as `forward resend` reads it
-        try:
-            args.output = str(forward_service.read_config(args.config).get("output", args.output))
-        except (OSError, ValueError) as exc:
-            print(f"printscp: {exc}", file=sys.stderr)
-            return EXIT_USAGE
     found = []
     code = _run(args, lambda store: found.append(store.job(args.job)["job_id"]))
     if code:
@@ -212,7 +206,8 @@ def add_commands(sub) -> None:
 
     def command(name, func, help_text, job=True):
         p = jsub.add_parser(name, help=help_text)
-        p.add_argument("--output", default="output", help="the output folder of `printscp serve` (default output/)")
+        p.add_argument("--output", help="the output folder of `printscp serve` (default: as serve finds it: "
+                                        "PRINTSCP_OUTPUT, the config's output, $STATE_DIRECTORY/output, output/)")
         if job:
             p.add_argument("job", help="a job id, its folder name, or its unique end (e.g. 0005)")
         p.set_defaults(func=func)

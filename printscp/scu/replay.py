@@ -136,13 +136,12 @@ def _image(path: Path, plan: Plan) -> PrintImage:
     return PrintImage(pixels, bits, path.name, aspect, size, position=int(ds.ImageBoxPosition), box=box)
 
 
-def replay(folder: Path, link: Options, *, behaviours: list[str] | None = None, report: Report | None = None,
+def replay(plan: Plan, link: Options, *, behaviours: list[str] | None = None, report: Report | None = None,
            wait: bool = False, omit: list[str] | None = None) -> int:
-    """Send the kept job to the printer `link` names; returns `printscp print`'s exit code.
+    """Send a kept job (`load(folder)`) to the printer `link` names; returns `printscp print`'s exit code.
 
     omit: Film Session / Film Box keywords left out, so the printer's own default applies.
     """
-    plan = load(folder)
     for keyword in omit or []:
         plan.session.pop(keyword, None)
         for sheet in plan.sheets:
@@ -190,7 +189,8 @@ def main(folder: Path, args: argparse.Namespace) -> int:
     """Exit codes as `printscp print`: 0 ok, 1 failure, 2 usage, 3 unreachable, 4 warning with --strict."""
     try:
         called, host, port = target(args.to)
-        calling = args.calling or _calling_of(folder)
+        plan = load(folder)  # a job that cannot be replayed is a usage error, before any network
+        calling = args.calling or plan.calling_ae or "PRINTSCU"
         if not 0 < len(calling) <= 16:
             raise ReplayError(f"-aet {calling!r}: an AE title is 1 to 16 characters")
         link = Options(host, port, called, calling, args.max_pdu, args.implicit_only, args.acse_timeout,
@@ -199,16 +199,8 @@ def main(folder: Path, args: argparse.Namespace) -> int:
         if unknown:
             raise ReplayError(f"--omit {unknown[0]}: not a Film Session or Film Box attribute replay sends; "
                               f"one of {', '.join(SESSION_KEYWORDS + FILM_BOX_KEYWORDS)}")
-        load(folder)  # a job that cannot be replayed is a usage error, before any network
     except ReplayError as exc:
         print(f"printscp jobs replay: {exc}", file=sys.stderr)
         return EXIT_USAGE
     report = Report(json_output=args.json, strict=args.strict)
-    return replay(folder, link, behaviours=args.behaviours, report=report, wait=args.wait, omit=args.omit)
-
-
-def _calling_of(folder: Path) -> str:
-    try:
-        return json.loads((Path(folder) / "job.json").read_text(encoding="utf-8")).get("calling_ae") or "PRINTSCU"
-    except (OSError, ValueError):
-        return "PRINTSCU"
+    return replay(plan, link, behaviours=args.behaviours, report=report, wait=args.wait, omit=args.omit)

@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 
 from conftest import wait_for
-from orthanc import Orthanc, free_port
+from dcmtk import free_port
+from orthanc import Orthanc
 from printscp.forward.outbox import Outbox
 from scu import associate, gray_pixels
 from test_cli import run_cli, serve, terminate  # noqa: F401  (serve is a fixture)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import wait_for
-from orthanc import free_port
+from dcmtk import free_port
 from printscp.faults import loads
 from printscp.forward import destination
 from printscp.forward.outbox import Outbox, describe

@@ -10,7 +10,8 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 from conftest import wait_for
-from orthanc import Orthanc, free_port
+from dcmtk import free_port
+from orthanc import Orthanc
 from printscp.forward import state
 from scu import associate, gray_pixels
 from test_cli import run_cli, serve, terminate  # noqa: F401  (serve is a fixture)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_for
+from conftest import stop_process, wait_for
 from dcmtk import free_port, wait_for_port
 from scu import associate, gray_pixels, image_item
 
@@ -40,9 +40,7 @@ def start_serve(tmp: Path, output: Path) -> tuple[subprocess.Popen, int]:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()  # this PID only
-        proc.wait(60)
+    stop_process(proc, 60)  # this PID only; killed if it lingers
 
 
 @pytest.fixture(scope="module")
@@ -156,9 +154,8 @@ def test_list_reads_while_a_server_is_writing(tmp_path):
         for n in range(3):
             with associate(port) as scu:
                 assert scu.print_film([PIXELS], r"STANDARD\1,1")["print"] == 0
-            listed = wait_for(lambda: (r := jobs("list", "--json", "--output", str(output), cwd=tmp_path)).returncode
-                              == 0 and len(json.loads(r.stdout)) == n + 1, 30, what=f"{n + 1} job(s) listed")
-            assert listed
+            wait_for(lambda: (r := jobs("list", "--json", "--output", str(output), cwd=tmp_path)).returncode
+                     == 0 and len(json.loads(r.stdout)) == n + 1, 30, what=f"{n + 1} job(s) listed")
     finally:
         stop(proc)
 

@@ -10,8 +10,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from conftest import profile_with
-from dcmtk import DcmprscpServer
-from orthanc import free_port
+from dcmtk import DcmprscpServer, free_port
 from scu import associate, image_item
 from test_cli import run_cli
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFile
+from reportlab.pdfbase.ttfonts import TTFont
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 # (PDF font name, file), in fallback order.
@@ -27,7 +27,8 @@ FONTS = (("DejaVuSans", FONTS_DIR / "DejaVuSans.ttf"),
 
 @functools.cache
 def _coverage(index: int) -> frozenset[int]:
-    return frozenset(TTFontFile(str(FONTS[index][1])).charToGlyph)
+    """The code points the font has glyphs for, from the font reportlab parsed to register it."""
+    return frozenset(pdfmetrics.getFont(pdf_font(index)).face.charToGlyph)
 
 
 def font_for(char: str) -> int:

@@ -16,6 +16,7 @@ from pynetdicom import evt
 
 from printscp import uids
 from printscp.scp import pynetdicom_adapt as adapt
+from printscp.status import category_of
 
 log = logging.getLogger("printscp.assoc")
 
@@ -84,7 +85,7 @@ class AssociationLog:
                 return
             entry.requests += 1
             entry.statuses[f"{status:04X}"] += 1
-            if name == "N_ACTION_RSP" and (status == 0 or 0xB000 <= status < 0xC000):  # success or warning
+            if name == "N_ACTION_RSP" and category_of(status) != "failure":
                 entry.jobs += 1
 
     def on_ended(self, event) -> None:

@@ -91,6 +91,18 @@ def test_the_control_contract_on_the_console_port(console, printer):
     assert json.loads(call(port, "DELETE", "/faults")[1])["rules"] == {}
 
 
+def test_the_control_api_refuses_non_json_unknown_printers_and_broken_fault_files(console, printer):
+    port = console()
+    assert call(port, "POST", "/status", {"status": "NORMAL"}, headers={"Content-Type": "text/plain"})[0] == 415
+    assert call(port, "GET", "/nothing")[0] == 404
+    status, answer, _ = call(port, "POST", "/status", {"status": "FAILURE", "info": "COVER OPEN", "printer": "X"})
+    assert status == 404 and "no printer 'X'" in json.loads(answer)["error"]
+    status, answer, _ = call(port, "POST", "/faults", {"source": "x.toml", "text": "[[rule]]\nname = 1\n"})
+    assert status == 400 and json.loads(answer)["error"].startswith("x.toml: [[rule]] #1: name")
+    status, answer, _ = call(port, "GET", "/status")
+    assert status == 200 and json.loads(answer) == {"printers": {"PRINTSCP": {"status": "NORMAL", "info": "NORMAL"}}}
+
+
 def test_the_api_is_described_by_openapi(console):
     port = console()
     spec = json.loads(call(port, "GET", "/api/openapi.json")[1])

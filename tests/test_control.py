@@ -6,7 +6,6 @@ Every process a test starts is ended at teardown by its own PID if still running
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -18,7 +17,6 @@ import pytest
 
 from conftest import wait_for
 from dcmtk import free_port, wait_for_port
-from printscp.control.server import ControlServer
 from scu import associate, gray_pixels, status_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -211,40 +209,3 @@ def test_a_job_failed_by_a_loaded_fault_says_so(serve, tmp_path):
     assert job["state"] == "FAILURE" and job["failed_by_rule"] == "film jam on the first print"
     assert printer_n_get(server.port) == ("FAILURE", "FILM JAM")
     assert "fault rule film jam on the first print fired" in server.stderr.read_text()
-
-
-# ---- the endpoint itself, in process -------------------------------------------------------------
-
-@pytest.fixture
-def control(printer):
-    endpoint = ControlServer(printer.server, 0)
-    endpoint.start()
-    yield endpoint
-    endpoint.stop()
-    printer.server.printer.set_status("NORMAL", "NORMAL")
-
-
-def call(endpoint, method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=10)
-    try:
-        data = json.dumps(body).encode() if body is not None else None
-        conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
-        rsp = conn.getresponse()
-        return rsp.status, json.loads(rsp.read())
-    finally:
-        conn.close()
-
-
-def test_the_endpoint_binds_loopback_only(control):
-    assert control._http.server_address[0] == "127.0.0.1"
-
-
-def test_the_endpoint_refuses_foreign_hosts_non_json_and_unknown_paths(control):
-    assert call(control, "GET", "/status", headers={"Host": "attacker.example:80"})[0] == 403
-    assert call(control, "POST", "/status", {"status": "NORMAL"}, headers={"Content-Type": "text/plain"})[0] == 415
-    assert call(control, "GET", "/nothing")[0] == 404
-    status, answer = call(control, "POST", "/status", {"status": "FAILURE", "info": "COVER OPEN", "printer": "X"})
-    assert status == 404 and "no printer 'X'" in answer["error"]
-    status, answer = call(control, "POST", "/faults", {"source": "x.toml", "text": "[[rule]]\nname = 1\n"})
-    assert status == 400 and answer["error"].startswith("x.toml: [[rule]] #1: name")
-    assert call(control, "GET", "/status") == (200, {"printers": {"PRINTSCP": {"status": "NORMAL", "info": "NORMAL"}}})

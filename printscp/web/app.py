@@ -70,13 +70,15 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
             return response
         return await call_next(request)
 
-    # ---- control: the same JSON contract as printscp/control/server.py ----------------------
+    # ---- control: the actions of printscp/control/server.py as JSON ----------------------------
 
-    def control_call(action, *args):
-        try:
-            return JSONResponse(action(*args))
-        except ControlError as exc:
-            return JSONResponse({"error": str(exc)}, exc.code)
+    @app.exception_handler(ControlError)
+    async def control_error(request: Request, exc: ControlError):
+        return JSONResponse({"error": str(exc)}, exc.code)
+
+    @app.exception_handler(FaultError)
+    async def fault_error(request: Request, exc: FaultError):
+        return JSONResponse({"error": str(exc)}, 400)
 
     async def json_body(request: Request) -> dict:
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -94,35 +96,29 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
 
     @app.get("/status", tags=["control"], summary="Printer status of every printer")
     def get_status():
-        return control_call(control.printer_status)
+        return control.printer_status()
 
     @app.post("/status", tags=["control"], summary='Set Printer Status: {"status", "info", "printer"?}')
     async def post_status(request: Request):
-        try:
-            return control_call(control.set_printer_status, await json_body(request))
-        except ControlError as exc:
-            return JSONResponse({"error": str(exc)}, exc.code)
+        return control.set_printer_status(await json_body(request))
 
     @app.get("/faults", tags=["control"], summary="The fault file and each rule's counters")
     def get_faults():
-        return control_call(control.faults)
+        return control.faults()
 
     @app.post("/faults", tags=["control"], summary='Load a fault file: {"source", "text"} or {"scenario"}')
     async def post_faults(request: Request):
-        try:
-            body = await json_body(request)
-            if "scenario" in body:  # a shipped scenario by name, for the printers page
-                if body["scenario"] not in shipped():
-                    raise ControlError(404, f"no shipped scenario {body['scenario']!r}")
-                path = resolve(body["scenario"])
-                body = {"source": str(path), "text": path.read_text(encoding="utf-8")}
-            return control_call(control.load_faults, body)
-        except (ControlError, FaultError) as exc:
-            return JSONResponse({"error": str(exc)}, getattr(exc, "code", 400))
+        body = await json_body(request)
+        if "scenario" in body:  # a shipped scenario by name, for the printers page
+            if body["scenario"] not in shipped():
+                raise ControlError(404, f"no shipped scenario {body['scenario']!r}")
+            path = resolve(body["scenario"])
+            body = {"source": str(path), "text": path.read_text(encoding="utf-8")}
+        return control.load_faults(body)
 
     @app.delete("/faults", tags=["control"], summary="No scripted faults any more")
     def delete_faults():
-        return control_call(control.clear_faults)
+        return control.clear_faults()
 
     # ---- JSON API ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pynetdicom import evt
 
@@ -22,6 +23,17 @@ log = logging.getLogger("printscp.assoc")
 
 
 _CONTEXTS: dict[int, dict] = {}  # id(assoc) -> context, for the request handlers' log lines
+_numbers = itertools.count(1)
+
+
+def association_id(assoc) -> str:
+    """The association's one id: its log lines, its record (scp/records.py, and the job
+    store), its streamed statuses (spool/records.py) and every job.json that points at them
+    all carry it. Made on first use, at EVT_CONN_OPEN; the start's date is the records' day folder."""
+    found = getattr(assoc, "_printscp_id", None)
+    if found is None:
+        found = assoc._printscp_id = f"{datetime.now():%Y%m%d-%H%M%S}-{next(_numbers):05d}"
+    return found
 
 
 def context(assoc) -> dict:
@@ -43,7 +55,6 @@ def _ae(value) -> str:
 
 class AssociationLog:
     def __init__(self):
-        self._ids = itertools.count(1)
         self._open: dict[int, _Open] = {}
         self._lock = threading.Lock()
 
@@ -60,7 +71,7 @@ class AssociationLog:
         assoc = event.assoc
         primitive = getattr(assoc.requestor, "primitive", None)
         context = {
-            "association": next(self._ids),
+            "association": association_id(assoc),
             "peer": _peer(assoc),
             "calling_ae": _ae(assoc.requestor.ae_title),
             "called_ae": _ae(getattr(primitive, "called_ae_title", None) or assoc.acceptor.ae_title),
@@ -69,7 +80,7 @@ class AssociationLog:
             self._open[id(assoc)] = _Open(context)
             _CONTEXTS[id(assoc)] = context
         accepted = ", ".join(uids.name(str(cx.abstract_syntax)) for cx in assoc.accepted_contexts) or "none"
-        log.info("association %d opened by %s: %s -> %s; accepted: %s", context["association"], context["peer"],
+        log.info("association %s opened by %s: %s -> %s; accepted: %s", context["association"], context["peer"],
                  context["calling_ae"], context["called_ae"], accepted, extra=context)
 
     def on_sent(self, event) -> None:
@@ -96,7 +107,7 @@ class AssociationLog:
             return
         how = how_it_ended(event)
         statuses = ", ".join(f"{code} x{n}" for code, n in sorted(entry.statuses.items())) or "none"
-        log.info("association %d %s: %d request(s) served (statuses %s), %d job(s) queued",
+        log.info("association %s %s: %d request(s) served (statuses %s), %d job(s) queued",
                  entry.context["association"], how, entry.requests, statuses, entry.jobs, extra=entry.context)
 
 

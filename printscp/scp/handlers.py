@@ -212,7 +212,7 @@ class PrintHandlers:
                 channel = self._channels.get(key)
                 if printer is None or channel is None:
                     return _ENDED
-                association_id = scp_records.association_id(event.assoc)
+                association_id = assoc_log.association_id(event.assoc)
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
                     job_listener=_job_events(weakref.ref(channel), printer) if printer.profile.events.print_job else None,

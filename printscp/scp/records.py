@@ -20,7 +20,7 @@ from pydicom.filereader import read_dataset
 from pynetdicom import evt
 
 from printscp import uids
-from printscp.scp.assoc_log import how_it_ended
+from printscp.scp.assoc_log import association_id, how_it_ended
 from printscp.status import Status, category_of
 
 log = logging.getLogger("printscp.records")
@@ -44,18 +44,8 @@ REJECT_REASONS = {
 _FIELDS = ("MessageID", "MessageIDBeingRespondedTo", "AffectedSOPClassUID", "RequestedSOPClassUID",
            "AffectedSOPInstanceUID", "RequestedSOPInstanceUID", "Status", "ErrorComment", "ActionTypeID",
            "EventTypeID", "AttributeIdentifierList")
+_placeholders = itertools.count(1)  # a record whose "open" has not been seen yet
 _WIRE_KEYS = {"time", "message_id", "operation", "sop_class", "sop_instance_uid", "status", "status_name"}
-_numbers = itertools.count(1)
-
-
-def association_id(assoc) -> str:
-    """The association's one id: its record here (and in the job store), its streamed
-    statuses (spool/records.py) and every job.json that points at them all carry it.
-    Made on first use, at EVT_CONN_OPEN; the start's date is the records' day folder."""
-    found = getattr(assoc, "_printscp_id", None)
-    if found is None:
-        found = assoc._printscp_id = f"{datetime.now():%Y%m%d-%H%M%S}-{next(_numbers):05d}"
-    return found
 
 
 class AssociationRecorder:
@@ -161,7 +151,7 @@ class AssociationRecorder:
         record = self._open.get(key)
         if record is None:
             record = self._open[key] = {
-                "schema": SCHEMA, "id": f"{when:%Y%m%d-%H%M%S}-x{next(_numbers):05d}",  # "open" gives the real one
+                "schema": SCHEMA, "id": f"{when:%Y%m%d-%H%M%S}-x{next(_placeholders):05d}",  # "open" gives the real one
                 "started": when.isoformat(timespec="milliseconds"), "ended": None, "peer": None,
                 "calling_ae": "", "called_ae": "", "printer": None, "contexts": [], "outcome": None,
                 "rejection": None, "requests": [], "events": [], "jobs": [], "_exchange": [],

@@ -85,6 +85,16 @@ def category_of(code: int) -> str:
 _WARNINGS = frozenset(s for s in Status if category_of(s.value) == "warning")
 
 
+ERROR_COMMENT_MAX = 64  # Error Comment (0000,0902) is LO
+
+
+def error_comment(text: str) -> str:
+    """Text fit for an Error Comment: LO has no backslash (it separates values: the peer would
+    see only the text before it), so CUSTOM\\2 goes out as CUSTOM/2; cut to 64 characters."""
+    comment = text.replace("\\", "/")
+    return comment if len(comment) <= ERROR_COMMENT_MAX else comment[:ERROR_COMMENT_MAX - 3] + "..."
+
+
 class PrintError(Exception):
     """A refusal the peer must see: the status to answer and a comment a person can act on.
 

@@ -27,11 +27,10 @@ from pathlib import Path
 
 from printscp import resources, uids
 from printscp.faults.terms import PRINTER_STATUSES, status_problem, term_problem
-from printscp.status import Status
+from printscp.status import ERROR_COMMENT_MAX, Status
 
 FAULTS_DIR = resources.data_dir("faults")
 OPERATIONS = ("N-CREATE", "N-SET", "N-GET", "N-ACTION", "N-DELETE", "C-ECHO")
-ERROR_COMMENT_MAX = 64  # Error Comment is LO
 _UIDS_BY_NAME = {name.lower(): uid for uid, name in uids.NAMES.items()}
 
 _TOP_KEYS = ("description", "seed", "rule", "timeline")

@@ -26,11 +26,10 @@ from printscp.scp import pynetdicom_adapt as adapt
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.scp import records as scp_records
-from printscp.status import Status
+from printscp.status import Status, error_comment
 
 log = logging.getLogger("printscp.scp")
 
-ERROR_COMMENT_MAX = 64  # Error Comment is LO
 # What a minimal N-CREATE answer keeps: the assigned UID and the references an SCU cannot do without.
 MINIMAL_N_CREATE_ATTRIBUTES = {
     "AffectedSOPInstanceUID", "ReferencedImageBoxSequence", "ReferencedBasicAnnotationBoxSequence",
@@ -329,10 +328,7 @@ class PrintHandlers:
             return int(status), ds
         rsp = Dataset()
         rsp.Status = int(status)
-        # LO has no backslash (it separates values: the peer would see only the text before it), so
-        # CUSTOM\2 or STANDARD\2,3 in a comment go out as CUSTOM/2 and STANDARD/2,3.
-        comment = response.comment.replace("\\", "/")
-        rsp.ErrorComment = comment if len(comment) <= ERROR_COMMENT_MAX else comment[: ERROR_COMMENT_MAX - 3] + "..."
+        rsp.ErrorComment = error_comment(response.comment)
         if response.attribute_identifiers:
             rsp.AttributeIdentifierList = response.attribute_identifiers
         if n_create and status.is_warning and response.affected_instance_uid:

@@ -63,7 +63,7 @@ from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE, P_DATA
 from printscp import uids
 from printscp.model.attributes import is_valid_uid
 from printscp.scp import fast_path
-from printscp.status import Status
+from printscp.status import Status, error_comment
 
 log = logging.getLogger("printscp.scp")
 
@@ -662,8 +662,7 @@ def send_refusal(assoc, guard: Guard, refusal: Refusal) -> None:
     cs.Status = int(refusal.status)
     if refusal.sop_instance and refusal.operation in N_OPERATIONS:
         cs.AffectedSOPInstanceUID = UID(refusal.sop_instance)
-    comment = refusal.comment.replace("\\", "/")  # LO: a backslash would split the value
-    cs.ErrorComment = comment[:61] + "..." if len(comment) > 64 else comment
+    cs.ErrorComment = error_comment(refusal.comment)
     body = encode(cs, True, True)
     group = Dataset()
     group.CommandGroupLength = len(body)

@@ -11,8 +11,9 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from printscp.scu.link import ae_address
+
 FORMATS = ("sc", "pdf", "both")
-_DICOM = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:@]+):(?P<port>\d{1,5})$")
 
 
 class DestinationError(ValueError):
@@ -40,8 +41,7 @@ class Destination:
         return self.spec.removeprefix("cups:")
 
     def address(self) -> tuple[str, str, int]:
-        m = _DICOM.match(self.spec)
-        return m["ae"], m["host"], int(m["port"])
+        return ae_address(self.spec)
 
     @property
     def slug(self) -> str:
@@ -63,8 +63,7 @@ def parse(spec: str, **options) -> Destination:
             raise DestinationError(f"forward destination {spec!r}: a CUPS queue is written cups:QUEUE, "
                                    "e.g. cups:Film_Paper")
     else:
-        m = _DICOM.match(spec)
-        if not m or not 0 < int(m["port"]) < 65536:
+        if ae_address(spec) is None:
             raise DestinationError(f"forward destination {spec!r}: write AET@HOST:PORT (e.g. PACS@10.0.0.5:104) "
                                    "or cups:QUEUE")
     unknown = set(options) - OPTIONS

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,17 @@ class Options:
     acse_timeout: float = 30.0
     dimse_timeout: float = 60.0
     network_timeout: float = 60.0
+
+
+_AE_ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:@]+):(?P<port>\d{1,5})$")
+
+
+def ae_address(spec: str) -> tuple[str, str, int] | None:
+    """AET@HOST:PORT as (AE title, host, port), or None when it is not written so."""
+    m = _AE_ADDRESS.match(spec.strip())
+    if not m or not 0 < int(m["port"]) < 65536:
+        return None
+    return m["ae"], m["host"], int(m["port"])
 
 
 class Unreachable(Exception):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from pydicom import Dataset
 
 from printscp.scu import uids
 from printscp.scu.behaviours import BEHAVIOURS, combine
-from printscp.scu.link import Options
+from printscp.scu.link import Options, ae_address
 from printscp.scu.pixels import PrintImage
 from printscp.scu.report import EXIT_USAGE, Report
 from printscp.scu.runner import run
@@ -42,7 +41,6 @@ FILM_BOX_KEYWORDS = ("FilmOrientation", "FilmSizeID", "MagnificationType", "MaxD
                      "ConfigurationInformation", "BorderDensity", "EmptyImageDensity", "Illumination",
                      "ReflectedAmbientLight", "RequestedResolutionID", "SmoothingType", "Trim",
                      "AnnotationDisplayFormatID")
-_TARGET = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:@]+):(?P<port>\d{1,5})$")
 
 
 class ReplayError(ValueError):
@@ -63,10 +61,10 @@ class Plan:
 
 
 def target(spec: str) -> tuple[str, str, int]:
-    m = _TARGET.match(spec.strip())
-    if not m or not 0 < int(m["port"]) < 65536:
+    address = ae_address(spec)
+    if address is None:
         raise ReplayError(f"--to {spec!r}: write the printer as AET@HOST:PORT, e.g. PRINTSCP@127.0.0.1:11112")
-    return m["ae"], m["host"], int(m["port"])
+    return address
 
 
 def load(folder: Path) -> Plan:

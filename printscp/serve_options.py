@@ -117,12 +117,15 @@ def _optional_port(value):
     return None if value is None or value == "" else _port(value)
 
 
-def _printers(value) -> list[str]:
-    if isinstance(value, str):
-        value = [item.strip() for item in value.split(",") if item.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("must be AE_TITLE=PROFILE entries")
-    return value
+def _entries(shape: str) -> Callable[[Any], list[str]]:
+    """A list option: a list of strings (config) or one comma-separated string (environment)."""
+    def check(value) -> list[str]:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"must be {shape} entries")
+        return value
+    return check
 
 
 def _workers(value) -> int | None:
@@ -131,14 +134,6 @@ def _workers(value) -> int | None:
     if isinstance(value, bool) or not str(value).isdigit():
         raise ValueError("must be a number of processes, 0 or more (0 renders in the spool thread)")
     return int(value)
-
-
-def _destinations(value) -> list[str]:
-    if isinstance(value, str):
-        value = [item.strip() for item in value.split(",") if item.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("must be AET@HOST:PORT or cups:QUEUE entries")
-    return value
 
 
 def _limit(value) -> float | None:
@@ -166,7 +161,7 @@ OPTIONS = (
     Option("ae_title", _ae_title, "PRINTSCP"),
     Option("output", _text, None),  # default_output() at resolve time
     Option("profile", _text, profiles.DEFAULT_PROFILE),
-    Option("printer", _printers, None),
+    Option("printer", _entries("AE_TITLE=PROFILE"), None),
     Option("default_printer", _text, None),
     Option("faults", _text, None),
     Option("http_port", _optional_port, None),  # the web console and control endpoint (web/serve.py)
@@ -174,7 +169,7 @@ OPTIONS = (
     Option("http_host", _text, "127.0.0.1"),
     Option("http_token", _text, None),
     Option("render_workers", _workers, None),
-    Option("forward", _destinations, None),  # more in the config file's [[forward]] tables
+    Option("forward", _entries("AET@HOST:PORT or cups:QUEUE"), None),  # more in the config file's [[forward]] tables
     Option("acse_timeout", _seconds, 30.0),
     Option("dimse_timeout", _seconds, 30.0),
     Option("network_timeout", _seconds, 60.0),

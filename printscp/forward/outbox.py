@@ -64,6 +64,12 @@ def describe(entry: dict) -> str:
             + (f"  next {entry['next_attempt']}" if entry["state"] == PENDING and entry.get("next_attempt") else ""))
 
 
+def entry_prefix(folder: str) -> str:
+    """The start of a job's outbox entry names: its folder's path under the output, '/' as '~'
+    (folder paths never hold '@'; the destination after it may)."""
+    return Path(folder).as_posix().replace("/", "~")
+
+
 class Outbox:
     def __init__(self, root: Path, destinations_: list[Destination], rules: Rules | None = None, *,
                  rescan_s: float = 2.0):
@@ -263,8 +269,7 @@ class Outbox:
 
     def _entry_path(self, folder: Path, dest: Destination) -> Path:
         """Named by the job folder's path under the output (printers on one port each have a subfolder)."""
-        where = self._relative(folder).replace("/", "~")
-        return self.folder / f"{where}@{dest.slug}.json"
+        return self.folder / f"{entry_prefix(self._relative(folder))}@{dest.slug}.json"
 
     def _new_entry(self, folder: Path, job: dict, dest: Destination) -> dict:
         return {"job_id": job["job_id"], "folder_name": Path(folder).name, "folder": self._relative(folder),

@@ -2,35 +2,21 @@
 
 Read-only and file-based, so it answers the same with or without a running server, and
 never creates the outbox folder. Only the job's own entries are read: their file names
-begin with the job folder's path under the output (outbox.Outbox._entry_path).
+begin with the job folder's path under the output (outbox.entry_prefix).
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from pathlib import Path
 
-from printscp.forward.outbox import FOLDER
+from printscp.forward.outbox import FOLDER, entry_prefix
 
 
 def for_job(output: Path, folder: str) -> list[dict]:
     """One summary per destination of the job in `folder` (relative to the output folder), by destination."""
-    outbox = Path(output) / FOLDER
-    if not outbox.is_dir():
-        return []
-    prefix = glob.escape(Path(folder).as_posix().replace("/", "~"))
-    out = []
-    for path in sorted(outbox.glob(f"{prefix}@*.json")):
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # being replaced this instant, or not an entry: the next look sees it
-        if entry.get("folder") != Path(folder).as_posix():
-            continue
-        out.append(summary(entry))
-    return out
+    return for_jobs(output, [folder])[folder]
 
 
 def for_jobs(output: Path, folders: list[str]) -> dict[str, list[dict]]:
@@ -39,13 +25,13 @@ def for_jobs(output: Path, folders: list[str]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {folder: [] for folder in folders}
     if not folders or not outbox.is_dir():
         return out
-    wanted = {Path(folder).as_posix().replace("/", "~"): folder for folder in folders}
+    wanted = {entry_prefix(folder): folder for folder in folders}
     try:
         names = sorted(n for n in (e.name for e in os.scandir(outbox)) if n.endswith(".json"))
     except OSError:
         return out
     for name in names:
-        folder = wanted.get(name.partition("@")[0])  # folder paths never hold '@'; destinations may
+        folder = wanted.get(name.partition("@")[0])
         if folder is None:
             continue
         try:

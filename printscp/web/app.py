@@ -166,9 +166,7 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
         root = store.output.resolve()
         target = (root / path).resolve()
         if root not in target.parents or not target.is_file() or target.suffix.lower() not in (".png", ".pdf", ".json"):
-            raise HTTPException(404, "no such file")
-        if target.name == "printscp.sqlite":
-            raise HTTPException(404, "no such file")
+            raise HTTPException(404, "no such file")  # the store's database has none of these suffixes
         return FileResponse(target, headers={"Cache-Control": "max-age=3600" if THUMBS in target.parts else "no-cache"})
 
     # ---- pages ---------------------------------------------------------------------------------
@@ -186,18 +184,18 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
             j["forwarded"] = forward_state.brief(forwarded[j["folder"]])
         return jobs
 
+    def filtered_jobs(f: dict) -> list[dict]:
+        return listed(store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50))
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request):
         f = job_filters(request)
-        jobs = listed(store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50))
-        return page(request, "jobs.html", jobs=jobs, filters=f, refused=store.associations(nothing_printed=True,
-                                                                                            limit=5))
+        return page(request, "jobs.html", jobs=filtered_jobs(f), filters=f,
+                    refused=store.associations(nothing_printed=True, limit=5))
 
     @app.get("/fragments/jobs", response_class=HTMLResponse, include_in_schema=False)
     def jobs_fragment(request: Request):
-        f = job_filters(request)
-        jobs = listed(store.jobs(search=f["q"], ae=f["ae"], state=f["state"], printer=f["printer"], limit=50))
-        return page(request, "job_rows.html", jobs=jobs)
+        return page(request, "job_rows.html", jobs=filtered_jobs(job_filters(request)))
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
     def job_page(request: Request, job_id: str):

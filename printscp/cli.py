@@ -47,9 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
         options, retention = serve_options.resolve(vars(args))
         printers, default_ae, settings = _printers(options)
         plan = fault_files.load(options["faults"]) if options["faults"] else None
-    except serve_options.ConfigError as exc:
-        return _fail(str(exc))
-    except (profiles.ProfileError, fault_files.FaultError, ValueError) as exc:
+    except (profiles.ProfileError, fault_files.FaultError, ValueError) as exc:  # ConfigError is a ValueError
         return _fail(str(exc))
     problem = serve_options.check_output(settings.output)
     if problem:

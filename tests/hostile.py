@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 from pydicom import Dataset
 from pydicom.uid import generate_uid
 
@@ -63,6 +64,24 @@ def start(base: Path, **profile_sections) -> RunningPrinter:
     server = PrintServer(profile, settings)
     server.start()
     return RunningPrinter(server)
+
+
+@pytest.fixture(scope="module")
+def recorder():
+    """The log records of a module's servers (import it into the test module as a fixture)."""
+    with LogRecorder() as rec:
+        yield rec
+
+
+def serving(base: Path, recorder: LogRecorder, drain_timeout: float, **profile_sections):
+    """A module's printer for hostile peers: yields it running; at the end it stops, has left
+    nothing in .incoming/ and has logged no traceback."""
+    running = start(base, **profile_sections)
+    yield running
+    running.server.stop(drain_timeout=drain_timeout)
+    incoming = running.output / ".incoming"
+    assert not incoming.exists() or list(incoming.glob("*")) == []
+    assert recorder.tracebacks() == [], "\n".join(recorder.tracebacks())
 
 
 def normal_print(port: int) -> None:

@@ -17,7 +17,7 @@ from pydicom import Dataset
 from pydicom.uid import generate_uid
 
 import rawdicom as raw
-from hostile import LogRecorder, Session, image_data_set, start
+from hostile import Session, image_data_set, recorder, serving  # noqa: F401 (recorder: a fixture)
 from scu import (ANNOTATION_BOX, COLOR_IB, COLOR_META, FILM_BOX, FILM_SESSION, GRAY_IB, GRAY_META, PRESENTATION_LUT,
                  PRINT_JOB, PRINTER, PRINTER_CONFIGURATION, PRINTER_INSTANCE, VERIFICATION)
 
@@ -38,19 +38,9 @@ C_OPS = {"C-STORE": 0x0001, "C-FIND": 0x0020, "C-GET": 0x0010, "C-MOVE": 0x0021,
 
 
 @pytest.fixture(scope="module")
-def recorder():
-    with LogRecorder() as rec:
-        yield rec
-
-
-@pytest.fixture(scope="module")
 def printer(tmp_path_factory, recorder):
-    running = start(tmp_path_factory.mktemp("corpus"), film_box={"resolutions": {"STANDARD": 50}},
-                    film_session={"max_image_kb": 1024}, events={"print_job": False, "printer": False})
-    yield running
-    running.server.stop(drain_timeout=60)
-    assert list((running.output / ".incoming").glob("*")) == [] if (running.output / ".incoming").exists() else True
-    assert recorder.tracebacks() == []
+    yield from serving(tmp_path_factory.mktemp("corpus"), recorder, 60, film_box={"resolutions": {"STANDARD": 50}},
+                       film_session={"max_image_kb": 1024}, events={"print_job": False, "printer": False})
 
 
 @pytest.fixture(autouse=True)

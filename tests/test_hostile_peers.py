@@ -16,25 +16,16 @@ from pydicom.uid import generate_uid
 
 import rawdicom as raw
 from conftest import wait_for
-from hostile import ACSE_S, DIMSE_S, LogRecorder, Session, image_data_set, normal_print, pixels, start
+from hostile import (ACSE_S, DIMSE_S, Session, image_data_set, normal_print, pixels,  # noqa: F401 (recorder: a fixture)
+                     recorder, serving)
 from scu import FILM_BOX, FILM_SESSION, GRAY_IB, GRAY_META, PRINT_JOB, PRINTER, PRINTER_INSTANCE, VERIFICATION
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 
 
 @pytest.fixture(scope="module")
-def recorder():
-    with LogRecorder() as rec:
-        yield rec
-
-
-@pytest.fixture(scope="module")
 def printer(tmp_path_factory, recorder):
-    running = start(tmp_path_factory.mktemp("hostile"), film_session={"max_image_kb": 256})
-    yield running
-    running.server.stop(drain_timeout=30)
-    print("\n".join(recorder.tracebacks()))
-    assert recorder.tracebacks() == []
+    yield from serving(tmp_path_factory.mktemp("hostile"), recorder, 30, film_session={"max_image_kb": 256})
 
 
 @pytest.fixture(autouse=True)

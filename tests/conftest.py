@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -71,6 +72,27 @@ def server_side(printer, scu):
         return None
 
     return wait_for(find, what="the server side of this association")
+
+
+@contextlib.contextmanager
+def stored_server(output: Path, profile: profiles.Profile | None = None, **server_options):
+    """A started PrintServer fed into a job store as `printscp serve` wires them: yields
+    (server, store); stops the server, then the feed, then the store."""
+    from printscp.store import Store
+    from printscp.store.feed import StoreFeed
+
+    store = Store(output)
+    feed = StoreFeed(store)
+    server = PrintServer(profile or profiles.load(), Settings("PRINTSCP", "127.0.0.1", 0, output),
+                         on_record=feed.association_ended, on_published=feed.job_published,
+                         on_removed=feed.job_removed, on_previews=feed.film_previews, **server_options)
+    server.start()
+    try:
+        yield server, store
+    finally:
+        server.stop(drain_timeout=30)
+        feed.close()
+        store.close()
 
 
 def profile_with(name: str = "default", **sections) -> profiles.Profile:

@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from conftest import wait_for
+from conftest import stored_server, wait_for
 from scu import associate, gray_pixels
 from printscp import profile as profiles
 from printscp.scp.server import PrintServer, Settings
@@ -116,17 +116,9 @@ def test_the_server_applies_retention_at_start_up_and_after_each_job(tmp_path):
 
 
 def test_retention_removes_the_jobs_rows_from_the_job_store_too(tmp_path):
-    from printscp.store import Store
-    from printscp.store.feed import StoreFeed
-
     out = tmp_path / "out"
-    store = Store(out)
-    feed = StoreFeed(store)
-    server = PrintServer(profiles.load(), Settings("PRINTSCP", "127.0.0.1", 0, out),
-                         on_published=feed.job_published, on_removed=feed.job_removed,
-                         retention={"max_age_days": 3650})  # active from the start: it runs after each job
-    server.start()
-    try:
+    # retention active from the start: it runs after each job
+    with stored_server(out, retention={"max_age_days": 3650}) as (server, store):
         with associate(server.port) as scu:
             assert scu.print_film([gray_pixels(64, 64, 1000)], r"STANDARD\1,1")["print"] == 0x0000
         (first,) = wait_for(lambda: store.jobs(), timeout=60, what="the first job indexed")
@@ -138,10 +130,6 @@ def test_retention_removes_the_jobs_rows_from_the_job_store_too(tmp_path):
         jobs = wait_for(lambda: (j := store.jobs()) and j[0]["job_id"] != first["job_id"] and len(j) == 1 and j,
                         timeout=60, what="the store holding only the second job")
         assert len(job_folders(out)) == 1 and jobs[0]["job_id"] != first["job_id"]
-    finally:
-        server.stop()
-        feed.close()
-        store.close()
 
 
 def test_a_published_folder_is_measured_once(tmp_path, monkeypatch):

@@ -11,11 +11,9 @@ import pytest
 from PIL import Image
 from pynetdicom import AE
 
-from conftest import wait_for
+from conftest import stored_server, wait_for
 from printscp import profile as profiles
-from printscp.scp.server import PrintServer, Settings
 from printscp.store import Store, StoreError
-from printscp.store.feed import StoreFeed
 from scu import GRAY_META, associate, gray_pixels, image_item
 
 PIXELS = gray_pixels(64, 64, 2000)
@@ -23,17 +21,8 @@ PIXELS = gray_pixels(64, 64, 2000)
 
 @pytest.fixture
 def stored(tmp_path):
-    output = tmp_path / "out"
-    store = Store(output)
-    feed = StoreFeed(store)
-    server = PrintServer(profiles.load(), Settings("PRINTSCP", "127.0.0.1", 0, output),
-                         on_record=feed.association_ended, on_published=feed.job_published,
-                         on_previews=feed.film_previews)
-    server.start()
-    yield server, store
-    server.stop(drain_timeout=30)
-    feed.close()
-    store.close()
+    with stored_server(tmp_path / "out") as running:
+        yield running
 
 
 def test_a_print_is_indexed_with_its_thumbnail_and_its_association_record(stored):
@@ -102,13 +91,8 @@ def test_a_refused_print_leaves_a_record_saying_why(stored):
 
 
 def test_an_association_to_an_unknown_printer_is_recorded_as_rejected(tmp_path):
-    output = tmp_path / "out"
-    store = Store(output)
-    feed = StoreFeed(store)
     profile = profiles.from_dict({"association": {"check_called_ae": True}}, name="strict")
-    server = PrintServer(profile, Settings("PRINTSCP", "127.0.0.1", 0, output), on_record=feed.association_ended)
-    server.start()
-    try:
+    with stored_server(tmp_path / "out", profile) as (server, store):
         ae = AE(ae_title="NOSUCH")
         ae.add_requested_context(GRAY_META)
         assoc = ae.associate("127.0.0.1", server.port, ae_title="WRONGPRINTER")
@@ -117,10 +101,6 @@ def test_an_association_to_an_unknown_printer_is_recorded_as_rejected(tmp_path):
         row = wait_for(lambda: store.associations(), what="the record")[0]
         assert row["outcome"] == "rejected" and row["called_ae"] == "WRONGPRINTER"
         assert "called AE title not recognised" in row["why_nothing_printed"]
-    finally:
-        server.stop(drain_timeout=30)
-        feed.close()
-        store.close()
 
 
 def test_the_store_is_rebuilt_from_the_folders(stored, tmp_path):
@@ -187,13 +167,7 @@ def test_a_port_probe_is_no_association(stored):
 def test_events_sent_and_their_replies_are_in_the_record(tmp_path):
     from test_print_job_events import EventSCU, print_one
 
-    output = tmp_path / "out"
-    store = Store(output)
-    feed = StoreFeed(store)
-    server = PrintServer(profiles.load(), Settings("PRINTSCP", "127.0.0.1", 0, output),
-                         on_record=feed.association_ended, on_published=feed.job_published)
-    server.start()
-    try:
+    with stored_server(tmp_path / "out") as (server, store):
         client = EventSCU(server.port)
         try:
             print_one(client.scu)
@@ -205,10 +179,6 @@ def test_events_sent_and_their_replies_are_in_the_record(tmp_path):
         types = [e["request"]["EventTypeID"] for e in events if e["request"]["sop_class_name"] == "Print Job"]
         assert types == [1, 2, 3]  # Pending, Printing, Done
         assert all(e["response"] and e["response"]["status"] == "0x0000" for e in events)
-    finally:
-        server.stop(drain_timeout=30)
-        feed.close()
-        store.close()
 
 
 def test_an_aborted_association_is_recorded_with_the_rule_that_aborted_it(stored):

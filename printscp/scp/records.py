@@ -65,14 +65,13 @@ class AssociationRecorder:
             (evt.EVT_CONN_OPEN, self._on_open),
             (evt.EVT_REQUESTED, self._on_requested),
             (evt.EVT_ACCEPTED, self._on_accepted),
-            (evt.EVT_REJECTED, self._on_rejected),
             (evt.EVT_DIMSE_RECV, lambda e: self._on_message(e, "in")),
             (evt.EVT_DIMSE_SENT, lambda e: self._on_message(e, "out")),
             (evt.EVT_RELEASED, lambda e: self._put(e, "ended", "released")),
             (evt.EVT_ABORTED, lambda e: self._put(e, "ended", _aborted(e.assoc))),
             # An abort of our own may close the connection before pynetdicom's EVT_ABORTED is
             # triggered on the other thread: the association says so itself.
-            (evt.EVT_CONN_CLOSE, lambda e: self._put(e, "closed", _closed(e))),
+            (evt.EVT_CONN_CLOSE, self._on_closed),
         ]
 
     # ---- called on association threads: copy and queue, nothing more -----------------------
@@ -115,11 +114,17 @@ class AssociationRecorder:
             results[cx.context_id] = (cx.result if cx.result is not None else 2, None)
         self._put(event, "accepted", {"printer": str(assoc.acceptor.ae_title).strip(), "contexts": results})
 
-    def _on_rejected(self, event) -> None:
-        primitive = event.assoc.acceptor.primitive
+    def _on_closed(self, event) -> None:
+        """A rejection is recorded with the close, from the A-ASSOCIATE-RJ pynetdicom keeps as the
+        acceptor's primitive before sending it: EVT_REJECTED comes on the association's thread
+        and could follow the close, which ends the record (it then said "connection closed")."""
+        primitive = getattr(event.assoc.acceptor, "primitive", None)
         result, source, reason = (getattr(primitive, k, None) for k in ("result", "result_source", "diagnostic"))
-        self._put(event, "rejected", {"result": result, "source": source, "reason_code": reason,
-                                      "reason": REJECT_REASONS.get((source, reason), f"source {source}, reason {reason}")})
+        if result in (0x01, 0x02):  # rejected permanent / transient (PS3.8 9.3.4)
+            self._put(event, "rejected", {"result": result, "source": source, "reason_code": reason,
+                                          "reason": REJECT_REASONS.get((source, reason),
+                                                                       f"source {source}, reason {reason}")})
+        self._put(event, "closed", _closed(event))
 
     def _on_message(self, event, direction: str) -> None:
         message = event.message

@@ -139,8 +139,11 @@ def test_prints_over_tls_with_our_scu_and_the_tls_port_only(tls_printer, pki):
     with associate(server.tls_port, tls_args=(client_context(pki), "localhost")) as scu:
         assert isinstance(scu.assoc.dul.socket.socket, ssl.SSLSocket)
         assert scu.assoc.dul.socket.socket.version() in ("TLSv1.2", "TLSv1.3")
-        statuses = scu.print_film([gray_pixels(16, 16, 800)], r"STANDARD\1,1")
-    assert statuses["print"] == 0
+        (ours,) = server.ae.active_associations
+        assert "_wait_for_work" in ours.dul._target.__qualname__  # TLS gets the reactor that waits for work too
+        # a 512 KB image arrives in TLS records larger than each read: the rest waits in the SSL buffer
+        statuses = scu.print_film([gray_pixels(512, 512, 800), gray_pixels(16, 16, 800)], r"STANDARD\1,2")
+    assert statuses["print"] == 0 and statuses["image_boxes"] == [0, 0]
     assert server.spooler.wait_idle(30) and len(server.spooler.finished) == 1
     assert try_associate(server.tls_port)[0] is False  # a plain client on the TLS port gets nowhere
 

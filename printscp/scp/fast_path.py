@@ -19,8 +19,9 @@ DUL thread starts), none of them patching pynetdicom's classes:
   run_reactor with the nap replaced by a select() on the socket and on a wake-up socket
   that send_pdu, close, kill_dul and stop_dul poke (stop_dul is pynetdicom's, with the
   poke between setting the kill flag and waiting for the thread); timers are still checked at least
-  every IDLE_WAIT seconds. TLS sockets (data may sit decrypted in the SSL buffer, where
-  select cannot see it) keep pynetdicom's own reactor.
+  every IDLE_WAIT seconds. On a TLS socket it first asks the SSL buffer (`pending()`), where
+  decrypted data can wait unseen by select(); TLS associations used to keep pynetdicom's
+  own reactor, which naps `_run_loop_delay` and so burnt CPU while idle.
 
 The assumptions about pynetdicom are checked by tests/test_fast_path.py: the AssociationSocket keeps the OS socket in
 `.socket`, EVT_CONN_OPEN fires before the association starts, and run_reactor is still
@@ -41,8 +42,7 @@ from pynetdicom.utils import make_target
 
 log = logging.getLogger("printscp.scp")
 
-# pynetdicom's reactor sleeps 1 ms whenever it finds nothing to do, up to three naps per
-# request/response pair; 0.1 ms keeps idle CPU negligible.
+# pynetdicom's nap; with the waiting reactor it is only stop_dul's poll while the DUL ends.
 DUL_LOOP_DELAY = 0.0001
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 IDLE_WAIT = 0.1  # seconds the reactor may sleep with nothing to do: the resolution of its timers (ARTIM, idle, DIMSE)
@@ -57,8 +57,7 @@ def tune(assoc) -> None:
         transport.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (AttributeError, OSError) as exc:
         log.warning("could not set TCP_NODELAY: %s", exc)
-    if not isinstance(transport.socket, ssl.SSLSocket):
-        _wait_for_work(dul, transport)
+    _wait_for_work(dul, transport)
 
 
 def _wait_for_work(dul, transport) -> None:
@@ -103,6 +102,8 @@ def _wait_for_work(dul, transport) -> None:
 def _idle(transport, wake_r) -> None:
     """Sleep until the peer sends, someone pokes, or IDLE_WAIT passes."""
     sock = transport.socket
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return  # decrypted data waits in the SSL buffer, where select() cannot see it
     try:
         ready, _, _ = select.select([wake_r] if sock is None else [sock, wake_r], [], [], IDLE_WAIT)
     except (OSError, ValueError):  # the socket was closed under us: the event queue says so

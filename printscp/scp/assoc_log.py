@@ -49,8 +49,15 @@ class _Open:
     jobs: int = 0
 
 
-def _ae(value) -> str:
+def ae_text(value) -> str:
+    """An AE title as text: pynetdicom gives str or bytes, padded."""
     return value.decode("ascii", "replace").strip() if isinstance(value, bytes) else str(value or "").strip()
+
+
+def called_ae(assoc) -> str:
+    """The title the modality called, which may differ from ours: any called title may be accepted."""
+    primitive = getattr(assoc.requestor, "primitive", None)
+    return ae_text(getattr(primitive, "called_ae_title", None) or assoc.acceptor.ae_title)
 
 
 class AssociationLog:
@@ -69,12 +76,11 @@ class AssociationLog:
 
     def on_accepted(self, event) -> None:
         assoc = event.assoc
-        primitive = getattr(assoc.requestor, "primitive", None)
         context = {
             "association": association_id(assoc),
             "peer": _peer(assoc),
-            "calling_ae": _ae(assoc.requestor.ae_title),
-            "called_ae": _ae(getattr(primitive, "called_ae_title", None) or assoc.acceptor.ae_title),
+            "calling_ae": ae_text(assoc.requestor.ae_title),
+            "called_ae": called_ae(assoc),
         }
         with self._lock:
             self._open[id(assoc)] = _Open(context)

@@ -120,8 +120,8 @@ class PrintHandlers:
         assoc = event.assoc
         with self._lock:
             self._unassociated.discard(id(assoc))
-        called = _called_ae(assoc)
-        calling = _ae(assoc.requestor.primitive.calling_ae_title)
+        called = assoc_log.called_ae(assoc)
+        calling = assoc_log.ae_text(assoc.requestor.primitive.calling_ae_title)
         printer = self.route(called)
         if printer is None:
             log.warning("%s called %r, which is no printer here: rejecting the association", calling, called)
@@ -147,7 +147,7 @@ class PrintHandlers:
         channel = EventChannel(assoc, printer.profile.events.reply_timeout_s)
         guard = adapt.guard_of(assoc)
         if guard is not None:
-            guard.what = f"{_ae(assoc.requestor.primitive.calling_ae_title)}: "
+            guard.what = f"{assoc_log.ae_text(assoc.requestor.primitive.calling_ae_title)}: "
             timers = printer.profile.association
             if timers.dimse_timeout_s is not None:
                 guard.dimse_timeout = assoc.dimse_timeout = timers.dimse_timeout_s
@@ -215,8 +215,8 @@ class PrintHandlers:
                 hierarchy = Hierarchy(
                     printer.profile, printer.printer, printer.spooler.submit,
                     job_listener=_job_events(weakref.ref(channel), printer) if printer.profile.events.print_job else None,
-                    calling_ae=_ae(event.assoc.requestor.ae_title),
-                    called_ae=_called_ae(event.assoc),
+                    calling_ae=assoc_log.ae_text(event.assoc.requestor.ae_title),
+                    called_ae=assoc_log.called_ae(event.assoc),
                     peer=assoc_log.context(event.assoc)["peer"],
                     annotation_negotiated=_negotiated(event.assoc, uids.BASIC_ANNOTATION_BOX),
                     association_id=association_id,
@@ -231,7 +231,7 @@ class PrintHandlers:
         if self.faults is None or printer is None:
             return NO_FAULT
         return self.faults.before(event, printer, _op(event), _sop_class(event.request),
-                                  _ae(event.assoc.requestor.ae_title), _called_ae(event.assoc))
+                                  assoc_log.ae_text(event.assoc.requestor.ae_title), assoc_log.called_ae(event.assoc))
 
     # ---- DIMSE-N -----------------------------------------------------------------------------
 
@@ -318,7 +318,7 @@ class PrintHandlers:
         extra = {**assoc_log.context(event.assoc), "message_id": event.request.MessageID, "operation": _op(event),
                  "sop_class": uids.name(_sop_class(event.request)), "status": f"{int(status):04X}",
                  "error_comment": response.comment or None}
-        log.log(level, "%s %s %s -> %s%s", _ae(event.assoc.requestor.ae_title), _op(event),
+        log.log(level, "%s %s %s -> %s%s", assoc_log.ae_text(event.assoc.requestor.ae_title), _op(event),
                 uids.name(_sop_class(event.request)), status,
                 f": {response.comment}" if response.comment else "", extra=extra)
         ds = response.dataset if not status.is_failure else None
@@ -411,14 +411,6 @@ def _uid(value) -> str | None:
     return str(value) if value else None
 
 
-def _ae(value) -> str:
-    return value.decode("ascii", "replace").strip() if isinstance(value, bytes) else str(value).strip()
-
-
-def _called_ae(assoc) -> str:
-    """The title the modality called, which may differ from ours: any called title is accepted."""
-    primitive = getattr(assoc.requestor, "primitive", None)
-    return _ae(getattr(primitive, "called_ae_title", None) or assoc.acceptor.ae_title)
 
 
 def _op(event) -> str:

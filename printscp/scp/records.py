@@ -20,7 +20,7 @@ from pydicom.filereader import read_dataset
 from pynetdicom import evt
 
 from printscp import uids
-from printscp.scp.assoc_log import association_id, how_it_ended
+from printscp.scp.assoc_log import ae_text, association_id, how_it_ended
 from printscp.status import Status, category_of
 
 log = logging.getLogger("printscp.records")
@@ -95,8 +95,8 @@ class AssociationRecorder:
         rq = event.assoc.requestor
         primitive = rq.primitive
         self._put(event, "requested", {
-            "calling_ae": _text(primitive.calling_ae_title),
-            "called_ae": _text(primitive.called_ae_title),
+            "calling_ae": ae_text(primitive.calling_ae_title),
+            "called_ae": ae_text(primitive.called_ae_title),
             "max_pdu": rq.maximum_length,
             "implementation_class_uid": str(rq.implementation_class_uid or ""),
             "implementation_version": rq.implementation_version_name or "",
@@ -337,8 +337,6 @@ def _list(value) -> list:
     return [value] if isinstance(value, (int, str, bytes)) else list(value)
 
 
-def _text(value) -> str:
-    return value.decode("ascii", "replace").strip() if isinstance(value, bytes) else str(value or "").strip()
 
 
 def _str(value) -> str:

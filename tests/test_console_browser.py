@@ -156,14 +156,19 @@ def test_a_rejected_association_is_listed_with_its_reason(served, page):
         page.screenshot(path=str(Path(SHOTS) / "console-nothing-printed.png"))
 
 
-def test_changing_the_printer_status_on_the_page_changes_what_n_get_answers(served, page):
-    page.goto(served["url"] + "/printers")
+def set_status_on_the_page(page, url, status, info, shown):
+    """Set PRINTSCP's status with the printers page's form; wait until the page shows `shown`."""
+    page.goto(url + "/printers")
     form = page.locator("form.set-status[data-printer='PRINTSCP']")
-    form.locator("select[name=status]").select_option("FAILURE")
-    form.locator("input[name=info]").fill("FILM JAM")
+    form.locator("select[name=status]").select_option(status)
+    form.locator("input[name=info]").fill(info)
     form.locator("button").click()
     page.wait_for_function("document.querySelector(\"tr[data-printer='PRINTSCP'] .printer-status\")"
-                           ".textContent.includes('FILM JAM')")
+                           f".textContent.includes('{shown}')")
+
+
+def test_changing_the_printer_status_on_the_page_changes_what_n_get_answers(served, page):
+    set_status_on_the_page(page, served["url"], "FAILURE", "FILM JAM", "FILM JAM")
     try:
         with associate(served["port"]) as scu:
             status, ds = scu.get_printer()
@@ -172,13 +177,7 @@ def test_changing_the_printer_status_on_the_page_changes_what_n_get_answers(serv
         with associate(served["port"], called_ae="MAMMO") as scu:  # only the printer asked for changed
             assert str(scu.get_printer()[1].PrinterStatus) == "NORMAL"
     finally:
-        page.goto(served["url"] + "/printers")
-        form = page.locator("form.set-status[data-printer='PRINTSCP']")
-        form.locator("select[name=status]").select_option("NORMAL")
-        form.locator("input[name=info]").fill("")
-        form.locator("button").click()
-        page.wait_for_function("document.querySelector(\"tr[data-printer='PRINTSCP'] .printer-status\")"
-                               ".textContent.includes('NORMAL')")
+        set_status_on_the_page(page, served["url"], "NORMAL", "", "NORMAL")
 
 
 def test_a_fault_scenario_is_loaded_from_the_printers_page_and_its_counters_shown(served, page):

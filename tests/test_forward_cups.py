@@ -9,8 +9,7 @@ import pytest
 
 from conftest import wait_for
 from cups import Cups
-from printscp.forward import destination
-from printscp.forward.outbox import Outbox
+from forwarding import attempts_after_a_print, forwarding
 from printscp.forward.senders import media
 from scu import associate, gray_pixels
 
@@ -29,9 +28,7 @@ def page_boxes(postscript: bytes) -> list[tuple[float, float]]:
 def test_each_delivered_film_is_one_page_of_the_films_size(start_printer, cups):
     out = cups.add_file_queue("FILMPAPER")
     printer = start_printer()
-    outbox = Outbox(printer.output, [destination.parse("cups:FILMPAPER", cups_server=cups.socket)])
-    printer.server.spooler.on_published.append(outbox.enqueue)
-    outbox.start()
+    outbox = forwarding(printer, [("cups:FILMPAPER", {"cups_server": cups.socket})])
     try:
         with associate(printer.port) as scu:
             statuses = scu.print_film([gray_pixels(64, 64, 2000)], r"STANDARD\1,1",
@@ -56,16 +53,10 @@ def test_each_delivered_film_is_one_page_of_the_films_size(start_printer, cups):
 
 def test_a_missing_queue_is_recorded_and_retried(start_printer, cups):
     printer = start_printer()
-    outbox = Outbox(printer.output, [destination.parse("cups:NOSUCHQUEUE", cups_server=cups.socket,
-                                                       retry_initial_s=0.2, retry_max_s=0.3)])
-    printer.server.spooler.on_published.append(outbox.enqueue)
-    outbox.start()
+    outbox = forwarding(printer, [("cups:NOSUCHQUEUE", {"cups_server": cups.socket, "retry_initial_s": 0.2,
+                                                        "retry_max_s": 0.3})])
     try:
-        with associate(printer.port) as scu:
-            scu.print_film([gray_pixels(16, 16, 2000)], r"STANDARD\1,1")
-        job_id = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())["job_id"]
-        entry = wait_for(lambda: (a := outbox.attempts(job_id)) and len(a[0]["attempts"]) >= 2 and a[0], 30,
-                         what="two failed attempts")
+        entry = attempts_after_a_print(printer, outbox, timeout=30)
         assert entry["state"] == "pending"
         assert "NOSUCHQUEUE" in entry["attempts"][0]["result"] or "not exist" in entry["attempts"][0]["result"]
     finally:

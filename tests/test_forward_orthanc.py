@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 
 from conftest import profile_with, wait_for
+from forwarding import attempts_after_a_print
+from forwarding import forwarding as shared_forwarding
 from orthanc import Orthanc
 from printscp.forward import destination, identity
 from printscp.forward.instances import ENCAPSULATED_PDF, SECONDARY_CAPTURE
@@ -36,11 +38,7 @@ def orthanc(tmp_path):
 
 
 def forwarding(printer, dests, rules=RULES) -> Outbox:
-    outbox = Outbox(printer.output, [destination.parse(spec, **opts) for spec, opts in dests],
-                    identity.from_config(rules))
-    printer.server.spooler.on_published.append(outbox.enqueue)
-    outbox.start()
-    return outbox
+    return shared_forwarding(printer, dests, rules)
 
 
 def box_mean(png: np.ndarray, factor: int) -> np.ndarray:
@@ -127,16 +125,12 @@ def test_an_unreachable_archive_is_retried_with_backoff_and_each_attempt_recorde
     outbox = forwarding(printer, [(archive.destination, {"retry_initial_s": 0.2, "retry_max_s": 0.4,
                                                          "timeout_s": 2})])
     try:
-        with associate(printer.port) as scu:
-            scu.print_film([gray_pixels(32, 32, 1000)], r"STANDARD\1,1")
-        job_id = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())["job_id"]
-        entry = wait_for(lambda: (a := outbox.attempts(job_id)) and len(a[0]["attempts"]) >= 2 and a[0], 20,
-                         what="two failed attempts")
+        entry = attempts_after_a_print(printer, outbox)
         assert entry["state"] == "pending"
         assert all(not a["ok"] and a["kind"] == "network" for a in entry["attempts"])
         archive.start()
         try:
-            wait_for(lambda: outbox.attempts(job_id)[0]["state"] == "delivered", 20, 0.05,
+            wait_for(lambda: outbox.attempts(entry["job_id"])[0]["state"] == "delivered", 20, 0.05,
                      "the film delivered once the archive is up")
             assert len(archive.instances()) == 1
         finally:
@@ -172,11 +166,7 @@ def test_a_rejected_association_is_recorded_as_such_and_retried(start_printer, t
     wrong = archive.destination.replace("TESTPACS@", "NOTTHEPACS@")
     outbox = forwarding(printer, [(wrong, {"retry_initial_s": 0.2, "retry_max_s": 0.3})])
     try:
-        with associate(printer.port) as scu:
-            scu.print_film([gray_pixels(16, 16, 1000)], r"STANDARD\1,1")
-        job_id = json.loads((printer.wait_jobs(1)[-1] / "job.json").read_text())["job_id"]
-        entry = wait_for(lambda: (a := outbox.attempts(job_id)) and len(a[0]["attempts"]) >= 2 and a[0], 20,
-                         what="two rejected attempts")
+        entry = attempts_after_a_print(printer, outbox, what="two rejected attempts")
         assert entry["state"] == "pending" and entry["attempts"][0]["kind"] == "rejected"
         assert "rejected the association" in entry["attempts"][0]["result"]
         assert archive.instances() == []

@@ -9,7 +9,6 @@ colour-by-pixel (Planar Configuration 0) whatever the SCU sent; the printed film
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO, DicomFileLike
 from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, DeflatedExplicitVRLittleEndian
+from zlib_ng import zlib_ng
 
 from printscp import uids
 from printscp.model.print_request import ImageContent, PrintRequest
@@ -42,12 +42,15 @@ def write_images(request: PrintRequest, folder: Path) -> list[Path]:
 
 
 def write_deflated(ds: Dataset, path: Path) -> None:
-    """A Deflated Explicit VR Little Endian file, deflated at zlib level 1: pydicom's own writer uses
-    level 6, about twice the time for 1-2 % smaller files of noisy 12-bit pixels."""
+    """A Deflated Explicit VR Little Endian file, deflated by zlib-ng at level 2: as small as zlib's
+    level 1 (a little smaller on noisy 12-bit pixels) in 0.2-0.75 of its time. pydicom's own writer
+    uses zlib level 6, about twice zlib level 1's time for 1-2 % smaller files. zlib-ng's level 1 is
+    faster still but a third larger on noisy pixels, and its run-length strategy 20x larger on
+    smooth ones."""
     body = DicomBytesIO()
     body.is_little_endian, body.is_implicit_VR = True, False
     write_dataset(body, ds)
-    packer = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    packer = zlib_ng.compressobj(2, zlib_ng.DEFLATED, -zlib_ng.MAX_WBITS)
     data = packer.compress(body.getvalue()) + packer.flush()
     with path.open("wb") as fh:
         fh.write(b"\0" * 128 + b"DICM")

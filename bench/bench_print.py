@@ -420,7 +420,9 @@ def report(samples: list[Sample], facts: dict, p3: dict, p4: dict, args: argpars
         f"The SCUs run on the same machine, so the ratio cannot exceed about "
         f"{p3['busy'][args.p3_scus] / max(p3['busy'][1], 1e-9):.2f} (16-SCU busy / 1-SCU busy) at equal CPU per film.",
         f"- P4: RSS of printscp and its render workers sampled every 5 ms; "
-        f"{p4['ok']}/{args.p4_sessions} sessions ok.",
+        f"{p4['ok']}/{args.p4_sessions} sessions ok. The idle level is taken after a print: it holds the "
+        f"render workers (started by the first film; printscp alone was {p4.get('start', 0) / 2**20:.0f} MiB "
+        f"before it), which keep up to 64 MB of freed heap each between films (render_pool._keep_heap).",
     ]
     if failures:
         lines += ["", f"**{len(failures)} run(s) failed**, first: "
@@ -451,8 +453,9 @@ def main(argv: list[str] | None = None) -> int:
                 for nagle in (False, True)}
             print(f"printscp pid {printscp.proc.pid} port {printscp.port}; dcmprscp pids "
                   f"{dcmprscp[False].pid} (TCP_NODELAY=1), {dcmprscp[True].pid} (Nagle on)", flush=True)
+            start_rss = load.settle(printscp.proc.pid)  # before any film: no render workers yet
             samples, facts = run_all(scu, stored_print, printscp, dcmprscp, args, film)
-            p4 = run_p4(scu, stored_print, printscp, args)  # before P3: its 16 associations leave heap behind
+            p4 = {**run_p4(scu, stored_print, printscp, args), "start": start_rss}  # before P3: its 16 associations leave heap behind
             p3 = run_p3(printscp, args)
         text = report(samples, facts, p3, p4, args)
         print("\n" + text)

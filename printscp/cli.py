@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
-import tomllib
 from pathlib import Path
 
 from printscp import __version__
@@ -66,7 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
     pynetdicom_config.LOG_HANDLER_LEVEL = "standard" if level == "DEBUG" else "none"
     # Below DEBUG pynetdicom's per-message formatters are off: they cost time on every message and
     # raise on an N-GET without an attribute list, hiding that message from the association record.
-    ns = argparse.Namespace(**options, config=args.config or os.environ.get(serve_options.ENV_PREFIX + "CONFIG"))
+    ns = argparse.Namespace(**options)  # the resolved options, for the console's start-up
     try:
         settings = tls.apply(args, settings)
         settings.render_workers = options["render_workers"]
@@ -78,8 +76,9 @@ def _serve(args: argparse.Namespace) -> int:
                              retention=retention, on_record=console.feed.association_ended,
                              on_published=console.feed.job_published, on_removed=console.feed.job_removed,
                              on_previews=console.feed.film_previews)
-        outbox = forwarding.attach(ns, settings.output, [p.spooler for p in server.printers.values()])
-    except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
+        outbox = forwarding.attach(options[serve_options.FORWARDING], settings.output,
+                                   [p.spooler for p in server.printers.values()])
+    except (ValueError, OSError) as exc:
         console.close_store()
         return _fail(str(exc))
     wake, stopping, reload_requested = threading.Event(), threading.Event(), threading.Event()

@@ -183,6 +183,7 @@ CONFIG_ALIASES = {"default": "default_printer"}  # the config file's older key
 RETENTION_KEYS = {"max_age_days": _limit, "max_total_gb": _limit}
 TABLES = ("retention",)
 FORWARDING_TABLES = ("forward", "identity")  # read by printscp/forward/service.py
+FORWARDING = "forwarding"  # resolve()'s (destinations, identity rules), from those tables and --forward
 
 
 def _config_key(key: str) -> str:
@@ -203,6 +204,7 @@ def read_config(path: str) -> tuple[dict, list[str]]:
     known = [*BY_NAME, *CONFIG_ALIASES, *TABLES, *FORWARDING_TABLES]
     for key, value in data.items():
         if key in FORWARDING_TABLES:
+            values.setdefault(FORWARDING, {})[key] = value
             continue
         if key == "printer":
             if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
@@ -259,6 +261,7 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
             options[option.name] = option.parse(raw)
         except ValueError as exc:
             problems.append(f"{source} = {raw!r}: {exc}")
+    options[FORWARDING] = _forwarding(config.get(FORWARDING, {}), options.get("forward"), config_path, problems)
     retention = {}
     for key, parse in RETENTION_KEYS.items():
         env_name = f"{ENV_PREFIX}RETENTION_{key.upper()}"
@@ -270,6 +273,24 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
     if problems:
         raise ConfigError(problems)
     return options, retention
+
+
+def _forwarding(tables: dict, specs: list[str] | None, config_path: str | None, problems: list[str]):
+    """Forwarding's destinations and identity rules, checked here so that their mistakes are
+    reported with every other one instead of after them."""
+    from printscp.forward import service  # forwarding is a room of its own; only its parser is used here
+
+    forward, rules = tables.get("forward", []), tables.get("identity", {})
+    if not isinstance(forward, list) or not all(isinstance(t, dict) for t in forward):
+        problems.append(f"{config_path}: forward: use one [[forward]] table per destination (docs/forwarding.md)")
+    elif not isinstance(rules, dict):
+        problems.append(f"{config_path}: identity: use an [identity] table (docs/forwarding.md)")
+    else:
+        try:
+            return service.settings(tables, specs, config_path or "--forward")
+        except ValueError as exc:
+            problems.append(str(exc))
+    return [], None
 
 
 def check_output(path: Path) -> str | None:

@@ -51,6 +51,30 @@ def test_bad_values_name_their_source(name, value, needle):
     assert problem.startswith(f"{name} = {value!r}") and needle in problem
 
 
+def test_forwarding_mistakes_are_reported_with_the_others(tmp_path):
+    """The [[forward]] tables are checked with every other option: one run of `serve` lists them all."""
+    config = tmp_path / "c.toml"
+    config.write_text('port = "eleven"\n[[forward]]\ndestination = "cups:paper"\ndpi = "high"\n')
+    with pytest.raises(serve_options.ConfigError) as caught:
+        serve_options.resolve({"config": str(config)}, {})
+    port, forward = caught.value.problems
+    assert port.startswith(f"{config}: port = 'eleven'")
+    assert forward == "forward destination cups:paper: dpi = 'high': give a whole number"
+
+    config.write_text('forward = "PACS@127.0.0.1:104"\n')
+    with pytest.raises(serve_options.ConfigError) as caught:
+        serve_options.resolve({"config": str(config)}, {})
+    assert caught.value.problems == [f"{config}: forward: use one [[forward]] table per destination "
+                                     "(docs/forwarding.md)"]
+
+    config.write_text('[[forward]]\ndestination = "PACS@127.0.0.1:104"\nformat = "both"\ntimeout_s = 5\n')
+    options, _ = serve_options.resolve({"config": str(config), "forward": ["cups:paper"]}, {})
+    dests, rules = options[serve_options.FORWARDING]
+    assert [(d.spec, d.format, d.timeout_s) for d in dests] == [("PACS@127.0.0.1:104", "both", 5),
+                                                               ("cups:paper", "sc", 10.0)]
+    assert rules is not None
+
+
 def test_timeouts_and_max_pdu_reach_pynetdicom(tmp_path):
     settings = Settings("PRINTSCP", "127.0.0.1", 0, tmp_path, acse_timeout=5, dimse_timeout=6, network_timeout=7,
                         max_pdu=65536)

@@ -53,6 +53,15 @@ class Destination:
 
 
 OPTIONS = {f.name for f in dataclasses.fields(Destination)} - {"spec"}
+_KINDS = {f.name: type(f.default) for f in dataclasses.fields(Destination) if f.name in OPTIONS}
+_WANT = {int: "a whole number", float: "a number", str: "text in quotes"}
+
+
+def _right_type(name: str, value) -> bool:
+    kind = _KINDS[name]
+    if kind is str:
+        return isinstance(value, str)
+    return isinstance(value, (float, int) if kind is float else int) and not isinstance(value, bool)
 
 
 def parse(spec: str, **options) -> Destination:
@@ -70,6 +79,9 @@ def parse(spec: str, **options) -> Destination:
     if unknown:
         raise DestinationError(f"forward destination {spec}: unknown option(s) {', '.join(sorted(unknown))}; "
                                f"known: {', '.join(sorted(OPTIONS))}")
+    for name, value in options.items():
+        if not _right_type(name, value):
+            raise DestinationError(f"forward destination {spec}: {name} = {value!r}: give {_WANT[_KINDS[name]]}")
     dest = Destination(spec, **options)
     if dest.format not in FORMATS:
         raise DestinationError(f"forward destination {spec}: format {dest.format!r} is not one of sc, pdf, both")

@@ -48,9 +48,10 @@ def read_config(path: str | None) -> dict:
     return tomllib.loads(Path(path).read_text(encoding="utf-8")) if path else {}
 
 
-def attach(args: argparse.Namespace, output: Path, spoolers) -> Outbox | None:
-    """An outbox fed by every spooler's publish hook, or None when nothing is forwarded."""
-    dests, rules = settings(read_config(args.config), args.forward, args.config or "--forward")
+def attach(forwarding: tuple, output: Path, spoolers) -> Outbox | None:
+    """An outbox fed by every spooler's publish hook, or None when nothing is forwarded;
+    `forwarding` is settings()'s (destinations, identity rules), as serve_options.resolve() made them."""
+    dests, rules = forwarding
     if not dests:
         return None
     if any(d.kind == "cups" for d in dests) and shutil.which("lp") is None:

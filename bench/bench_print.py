@@ -422,7 +422,7 @@ def report(samples: list[Sample], facts: dict, p3: dict, p4: dict, args: argpars
         f"- P4: RSS of printscp and its render workers sampled every 5 ms; "
         f"{p4['ok']}/{args.p4_sessions} sessions ok. The idle level is taken after a print: it holds the "
         f"render workers (started by the first film; printscp alone was {p4.get('start', 0) / 2**20:.0f} MiB "
-        f"before it), which keep up to 64 MB of freed heap each between films (render_pool._keep_heap).",
+        f"before it), which keep up to 64 MB of freed heap each between films (printscp/heap.py).",
     ]
     if failures:
         lines += ["", f"**{len(failures)} run(s) failed**, first: "

@@ -59,7 +59,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from pynetdicom import _config as pynetdicom_config
 
+    from printscp import heap
     from printscp.scp.server import PrintServer
+
+    heap.keep()  # received images and the render workers' jobs are large buffers (printscp/heap.py)
 
     pynetdicom_config.LOG_HANDLER_LEVEL = "standard" if level == "DEBUG" else "none"
     # Below DEBUG pynetdicom's per-message formatters are off: they cost time on every message and

@@ -158,3 +158,19 @@ def test_an_empty_image_sequence_clears_the_box(boxes):
     assert status_of(scu.set_image_box(ibs[0], 1, image_item(gray_pixels(8, 8, 1)))) == 0
     assert status_of(scu.set_image_box(ibs[0], 1, None)) == 0
     assert status_of(scu.print_film_box(fb_uid)) == 0xB603  # nothing left to print
+
+
+def test_bits_above_high_bit_are_dropped_and_clean_pixels_are_not_copied():
+    """12-bit pixels keep only bits 0-11 (bits above High Bit are not the image, PS3.5 8.1.1);
+    pixels without such bits stay a view of the received bytes, not a copy per image."""
+    from printscp import profile as profiles
+    from printscp.model.image_box import _pixels
+
+    dirty = np.array([[0, 4095], [4096 + 7, 0xF000 | 123]], dtype=np.uint16)
+    pixels = _pixels(image_item(dirty), False, profiles.load(), [])[0]
+    assert pixels.tolist() == [[0, 4095], [7, 123]]
+
+    item = image_item(np.array([[0, 4095], [7, 123]], dtype=np.uint16))
+    pixels = _pixels(item, False, profiles.load(), [])[0]
+    assert pixels.tolist() == [[0, 4095], [7, 123]]
+    assert np.shares_memory(pixels, np.frombuffer(item.PixelData, np.uint8)) and not pixels.flags.writeable

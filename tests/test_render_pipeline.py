@@ -238,6 +238,24 @@ def test_render_workers_reuse_their_heap_from_film_to_film():
         render_pool.configure(None)
 
 
+def test_images_travel_to_the_render_workers_as_the_bytes_received():
+    """An image that is a view of the received Pixel Data is pickled as those bytes (no tobytes()
+    copy first); any other array still goes through numpy's own reduction. Both arrive intact."""
+    import pickle
+    from multiprocessing.reduction import ForkingPickler
+
+    received = np.arange(64 * 48, dtype="<u2").tobytes() + b"\0"  # an odd pad byte, as DICOM allows
+    image = np.frombuffer(received, "<u2", count=64 * 48).reshape(64, 48)
+    reduced = render_pool._reduce_array(image)
+    assert reduced[0] is render_pool._array_from and reduced[1][0] is received
+    back = pickle.loads(ForkingPickler.dumps(image))
+    assert np.array_equal(back, image) and back.dtype == image.dtype and not back.flags.writeable
+
+    window = np.arange(100.0).reshape(10, 10)[:, ::2]  # not contiguous, owns no bytes object
+    assert render_pool._reduce_array(window)[0] is not render_pool._array_from
+    assert np.array_equal(pickle.loads(ForkingPickler.dumps(window)), window)
+
+
 def test_a_banded_film_brings_back_the_preview_of_the_whole_film(tmp_path):
     """The bands' previews (edges on multiples of the factor) join into exactly the reduction of
     the composed film; the render returns them for the store's thumbnails."""
@@ -253,5 +271,38 @@ def test_a_banded_film_brings_back_the_preview_of_the_whole_film(tmp_path):
         assert np.array_equal(previews[1], preview(whole, factor))
         assert previews[1].shape == (-(-whole.shape[0] // factor), -(-whole.shape[1] // factor))
     finally:
+        render_pool.shutdown()
+        render_pool.configure(None)
+
+
+def test_image_boxes_are_kept_while_the_films_render_and_a_failed_copy_never_fails_the_print(tmp_path):
+    """The kept copies are written inside the render, between submitting the films to the workers
+    and collecting them (before, the spool thread wrote them after the render); whatever goes wrong
+    with them, the job prints and job.json says why."""
+    import json
+
+    render_pool.configure(2)
+    real, calls = jobs._render, []
+
+    def watched(job, folder, meanwhile=None):
+        calls.append(meanwhile)
+        return real(job, folder, meanwhile=meanwhile)
+
+    try:
+        jobs._render = watched
+        f = film(2, 2, dpi=150, seed=8)
+        boxes = tuple(replace(image, attributes={"SOPInstanceUID": f"1.2.3.4.{n}"}) for n, image in enumerate(f.images))
+        folder, state, _ = jobs.run(_job([replace(f, images=boxes)]), tmp_path / "out", keep_images=True)
+        assert state == "DONE" and callable(calls[0])
+        manifest = json.loads((folder / "job.json").read_text())
+        assert len(manifest["kept_images"]) == 4 and (folder / "images" / "film-001-box-01.dcm").exists()
+
+        # no SOP Instance UID on the boxes: the copy cannot be made, the film prints all the same
+        folder, state, _ = jobs.run(_job([f]), tmp_path / "out2", keep_images=True)
+        manifest = json.loads((folder / "job.json").read_text())
+        assert state == "DONE" and manifest["kept_images_error"].startswith("KeyError")
+        assert (folder / "film-001.png").exists() and not (folder / "images").exists()
+    finally:
+        jobs._render = real
         render_pool.shutdown()
         render_pool.configure(None)

@@ -273,7 +273,9 @@ def _pixels(item: Dataset, is_color: bool, profile: Profile, warnings: list):
                   f"{bits_allocated // 8} byte(s) needs {expected_length}")
 
     if bits_allocated == 16:
-        pixels = np.frombuffer(data, dtype="<u2", count=rows * columns).reshape(rows, columns) & 0x0FFF
+        pixels = np.frombuffer(data, dtype="<u2", count=rows * columns).reshape(rows, columns)
+        if pixels.max(initial=0) > 0x0FFF:  # bits above High Bit 11 are not the image: drop them
+            pixels = pixels & 0x0FFF  # otherwise the view of the received bytes is kept: no copy per image
     elif is_color and planar == 1:
         pixels = np.frombuffer(data, dtype=np.uint8, count=expected_length).reshape(3, rows, columns).transpose(1, 2, 0).copy()
     else:

@@ -16,7 +16,6 @@ Settings.render_workers); default one per core. 0 renders in the spool's own thr
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import os
@@ -25,6 +24,11 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.reduction import ForkingPickler
+
+import numpy as np
+
+from printscp import heap
 
 log = logging.getLogger("printscp.spool")
 
@@ -33,11 +37,6 @@ ORPHAN_CHECK_S = 1.0  # how often a worker looks whether its server still runs
 # Workers run at a lower CPU priority: an association answers before a film renders, as a
 # real imager answers the network while it prints. On an idle machine the film is as fast.
 WORKER_NICENESS = 10
-# glibc malloc in the workers: arrays up to 32 MB come from the heap, and up to 64 MB of freed
-# heap is kept for the next film. With glibc's defaults each film's arrays were mapped, faulted
-# in page by page and unmapped again: 30-40 % more CPU per film, in the kernel (performance.md).
-MMAP_THRESHOLD, TRIM_THRESHOLD = 32 << 20, 64 << 20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt() parameters, malloc.h
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _size: int | None = None
@@ -114,22 +113,13 @@ def _get() -> ProcessPoolExecutor:
 def _start_worker(server_pid: int) -> None:
     """In each worker: yield the CPU to the association threads, keep the heap between films,
     and end with the server."""
-    _keep_heap()
+    heap.keep()  # without it a third of a film's CPU went to page faults (printscp/heap.py)
     if hasattr(os, "nice"):
         try:
             os.nice(WORKER_NICENESS)
         except OSError:  # not permitted here: render at the server's priority
             pass
     _watch_server(server_pid)
-
-
-def _keep_heap() -> bool:
-    """Tune glibc's malloc (MMAP_THRESHOLD, TRIM_THRESHOLD); False where there is no glibc."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # musl, macOS, Windows: their allocators, their defaults
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
 def _watch_server(server_pid: int) -> None:
@@ -146,6 +136,30 @@ def _watch_server(server_pid: int) -> None:
                 os._exit(0)
 
     threading.Thread(target=watch, name="server-watch", daemon=True).start()
+
+
+def _array_from(data: bytes, offset: int, dtype: str, shape: tuple) -> np.ndarray:
+    count = 1
+    for n in shape:
+        count *= n
+    return np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+
+def _reduce_array(a: np.ndarray):
+    """How a job's arrays travel to the workers. Images that are views of the bytes an SCU sent
+    (model/image_box.py) go as those bytes: the pickle copies them once. numpy's own reduction,
+    which the pool's queue uses at pickle protocol 4, first copies each array with tobytes()."""
+    root = a
+    while isinstance(root, np.ndarray):
+        root = root.base
+    if (type(a) is np.ndarray and isinstance(root, bytes) and a.flags.c_contiguous and not a.dtype.hasobject
+            and len(root) <= a.nbytes + 16):
+        offset = a.__array_interface__["data"][0] - np.frombuffer(root, np.uint8).__array_interface__["data"][0]
+        return _array_from, (root, offset, a.dtype.str, a.shape)
+    return a.__reduce_ex__(4)
+
+
+ForkingPickler.register(np.ndarray, _reduce_array)
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

@@ -82,8 +82,11 @@ def test_without_output_the_folder_is_found_as_serve_finds_it(earlier_run, tmp_p
     """PRINTSCP_OUTPUT, then the config's output, then $STATE_DIRECTORY/output (a systemd service)."""
     tmp, output = earlier_run
 
+    sources = ("PRINTSCP_OUTPUT", "PRINTSCP_CONFIG", "STATE_DIRECTORY")
+
     def labels(env):
-        done = jobs("list", "--json", cwd=tmp_path, env={**_env(), **env})
+        clean = {k: v for k, v in _env().items() if k not in sources}
+        done = jobs("list", "--json", cwd=tmp_path, env={**clean, **env})
         assert done.returncode == 0, done.stderr
         return [row["label"] for row in json.loads(done.stdout)]
 
@@ -95,6 +98,15 @@ def test_without_output_the_folder_is_found_as_serve_finds_it(earlier_run, tmp_p
     state.mkdir()
     (state / "output").symlink_to(output)
     assert labels({"STATE_DIRECTORY": str(state)}) == ["KNEE"]
+
+    # the order: each source beats the ones after it (an empty output folder lists no jobs)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    other = tmp_path / "other.toml"
+    other.write_text(f'output = "{empty}"\n')
+    assert labels({"PRINTSCP_OUTPUT": str(output), "PRINTSCP_CONFIG": str(other)}) == ["KNEE"]
+    assert labels({"PRINTSCP_OUTPUT": str(empty), "PRINTSCP_CONFIG": str(config)}) == []
+    assert labels({"PRINTSCP_CONFIG": str(config), "STATE_DIRECTORY": str(empty)}) == ["KNEE"]
 
 
 def test_report_lists_each_request_with_its_status(earlier_run):

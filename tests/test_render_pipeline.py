@@ -102,11 +102,23 @@ def _pdf_image(pdf: Path, tmp_path: Path, index: int = 0) -> np.ndarray:
     return np.asarray(Image.open(tmp_path / f"x-{index:03d}.png"))
 
 
+def _fresh_pool(workers: int | None) -> None:
+    """configure() applies when the pool starts: stop the one an earlier test left running."""
+    render_pool.shutdown()
+    render_pool.configure(workers)
+
+
+@pytest.fixture
+def workers():
+    """workers(n): this test's films render in a pool of exactly n processes."""
+    yield _fresh_pool
+    _fresh_pool(None)
+
+
 @pytest.fixture(params=[0, 2], ids=["in-thread", "2 workers"])
-def pool(request):
-    render_pool.configure(request.param)
-    yield request.param
-    render_pool.configure(None)
+def pool(request, workers):
+    workers(request.param)
+    return request.param
 
 
 def test_png_and_pdf_hold_the_same_film_encoded_once(tmp_path, pool):
@@ -204,38 +216,30 @@ def test_adler32_combine_matches_zlib():
         assert adler32_combine(zlib.adler32(a), zlib.adler32(b), n2) == zlib.adler32(a + b)
 
 
-def test_render_workers_run_below_the_association_threads_priority():
+def test_render_workers_run_below_the_association_threads_priority(workers):
     """Films render at a higher niceness than the server: the network is answered first."""
     import os
 
-    render_pool.configure(2)
-    try:
-        mine = os.nice(0)
-        assert render_pool.submit(os.nice, 0).result(60) == mine + render_pool.WORKER_NICENESS
-    finally:
-        render_pool.shutdown()
-        render_pool.configure(None)
+    workers(2)
+    mine = os.nice(0)
+    assert render_pool.submit(os.nice, 0).result(60) == mine + render_pool.WORKER_NICENESS
 
 
-def test_render_workers_reuse_their_heap_from_film_to_film():
+def test_render_workers_reuse_their_heap_from_film_to_film(workers):
     """glibc's defaults map each film's large arrays afresh, faulting in every page (~6 000 minor
     page faults for this 7 Mpixel film, a third of the worker's CPU); the tuned worker reuses its heap."""
     import resource
 
     from printscp.render.output import render_band
 
-    render_pool.configure(1)
-    try:
-        f = film(2, 2, size_mm=(203.2, 254.0), seed=3)  # 8x10 in at 300 dpi: 2400 x 3000 pixels
+    workers(1)  # one process: the renders and the page-fault counts are the same worker's
+    f = film(2, 2, size_mm=(203.2, 254.0), seed=3)  # 8x10 in at 300 dpi: 2400 x 3000 pixels
+    render_pool.submit(render_band, f, 0, 3000, True).result(60)
+    faults = [render_pool.submit(resource.getrusage, resource.RUSAGE_SELF).result(60).ru_minflt]
+    for _ in range(3):
         render_pool.submit(render_band, f, 0, 3000, True).result(60)
-        faults = [render_pool.submit(resource.getrusage, resource.RUSAGE_SELF).result(60).ru_minflt]
-        for _ in range(3):
-            render_pool.submit(render_band, f, 0, 3000, True).result(60)
-            faults.append(render_pool.submit(resource.getrusage, resource.RUSAGE_SELF).result(60).ru_minflt)
-        assert (faults[-1] - faults[0]) / 3 < 1500, faults
-    finally:
-        render_pool.shutdown()
-        render_pool.configure(None)
+        faults.append(render_pool.submit(resource.getrusage, resource.RUSAGE_SELF).result(60).ru_minflt)
+    assert (faults[-1] - faults[0]) / 3 < 1500, faults
 
 
 def test_images_travel_to_the_render_workers_as_the_bytes_received():
@@ -256,53 +260,45 @@ def test_images_travel_to_the_render_workers_as_the_bytes_received():
     assert np.array_equal(pickle.loads(ForkingPickler.dumps(window)), window)
 
 
-def test_a_banded_film_brings_back_the_preview_of_the_whole_film(tmp_path):
+def test_a_banded_film_brings_back_the_preview_of_the_whole_film(tmp_path, workers):
     """The bands' previews (edges on multiples of the factor) join into exactly the reduction of
     the composed film; the render returns them for the store's thumbnails."""
     from printscp.render.output import preview, preview_factor
 
-    render_pool.configure(2)
-    try:
-        f = film(4, 5, dpi=150, seed=5)
-        _, previews = jobs._render(_job([f]), tmp_path)
-        whole = compose_array(f)
-        factor = preview_factor(whole.shape[1], whole.shape[0])
-        assert factor > 1 and set(previews) == {1}
-        assert np.array_equal(previews[1], preview(whole, factor))
-        assert previews[1].shape == (-(-whole.shape[0] // factor), -(-whole.shape[1] // factor))
-    finally:
-        render_pool.shutdown()
-        render_pool.configure(None)
+    workers(2)
+    f = film(4, 5, dpi=150, seed=5)
+    _, previews = jobs._render(_job([f]), tmp_path)
+    whole = compose_array(f)
+    factor = preview_factor(whole.shape[1], whole.shape[0])
+    assert factor > 1 and set(previews) == {1}
+    assert np.array_equal(previews[1], preview(whole, factor))
+    assert previews[1].shape == (-(-whole.shape[0] // factor), -(-whole.shape[1] // factor))
 
 
-def test_image_boxes_are_kept_while_the_films_render_and_a_failed_copy_never_fails_the_print(tmp_path):
+def test_image_boxes_are_kept_while_the_films_render_and_a_failed_copy_never_fails_the_print(
+        tmp_path, workers, monkeypatch):
     """The kept copies are written inside the render, between submitting the films to the workers
     and collecting them (before, the spool thread wrote them after the render); whatever goes wrong
     with them, the job prints and job.json says why."""
     import json
 
-    render_pool.configure(2)
+    workers(2)
     real, calls = jobs._render, []
 
     def watched(job, folder, meanwhile=None):
         calls.append(meanwhile)
         return real(job, folder, meanwhile=meanwhile)
 
-    try:
-        jobs._render = watched
-        f = film(2, 2, dpi=150, seed=8)
-        boxes = tuple(replace(image, attributes={"SOPInstanceUID": f"1.2.3.4.{n}"}) for n, image in enumerate(f.images))
-        folder, state, _ = jobs.run(_job([replace(f, images=boxes)]), tmp_path / "out", keep_images=True)
-        assert state == "DONE" and callable(calls[0])
-        manifest = json.loads((folder / "job.json").read_text())
-        assert len(manifest["kept_images"]) == 4 and (folder / "images" / "film-001-box-01.dcm").exists()
+    monkeypatch.setattr(jobs, "_render", watched)
+    f = film(2, 2, dpi=150, seed=8)
+    boxes = tuple(replace(image, attributes={"SOPInstanceUID": f"1.2.3.4.{n}"}) for n, image in enumerate(f.images))
+    folder, state, _ = jobs.run(_job([replace(f, images=boxes)]), tmp_path / "out", keep_images=True)
+    assert state == "DONE" and callable(calls[0])
+    manifest = json.loads((folder / "job.json").read_text())
+    assert len(manifest["kept_images"]) == 4 and (folder / "images" / "film-001-box-01.dcm").exists()
 
-        # no SOP Instance UID on the boxes: the copy cannot be made, the film prints all the same
-        folder, state, _ = jobs.run(_job([f]), tmp_path / "out2", keep_images=True)
-        manifest = json.loads((folder / "job.json").read_text())
-        assert state == "DONE" and manifest["kept_images_error"].startswith("KeyError")
-        assert (folder / "film-001.png").exists() and not (folder / "images").exists()
-    finally:
-        jobs._render = real
-        render_pool.shutdown()
-        render_pool.configure(None)
+    # no SOP Instance UID on the boxes: the copy cannot be made, the film prints all the same
+    folder, state, _ = jobs.run(_job([f]), tmp_path / "out2", keep_images=True)
+    manifest = json.loads((folder / "job.json").read_text())
+    assert state == "DONE" and manifest["kept_images_error"].startswith("KeyError")
+    assert (folder / "film-001.png").exists() and not (folder / "images").exists()

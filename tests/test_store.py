@@ -58,8 +58,8 @@ def test_thumbnails_come_from_the_render_previews_not_from_decoding_the_pngs(sto
 
     made_before_indexing = []
 
-    def watched(png, target, *args):
-        made_before_indexing.append(target.exists())
+    def watched(png, target, *args):  # make_thumbnail decodes the PNG only for a missing or older thumbnail
+        made_before_indexing.append(target.exists() and target.stat().st_mtime >= png.stat().st_mtime)
         return thumbs.make_thumbnail(png, target, *args)
 
     monkeypatch.setattr(db, "make_thumbnail", watched)

@@ -418,7 +418,7 @@ def report(samples: list[Sample], facts: dict, p3: dict, p4: dict, args: argpars
         f"{p3['busy'][args.p3_scus]:.0%}; the server (with its render workers) used "
         f"{p3['cpu_per_film'][1] * 1000:.0f} and {p3['cpu_per_film'][args.p3_scus] * 1000:.0f} ms of CPU per film. "
         f"The SCUs run on the same machine, so the ratio cannot exceed about "
-        f"{p3['busy'][args.p3_scus] / max(p3['busy'][1], 1e-9):.2f} (16-SCU busy / 1-SCU busy) at equal CPU per film.",
+        f"{p3['busy'][args.p3_scus] / max(p3['busy'][1], 1e-9):.2f} ({args.p3_scus}-SCU busy / 1-SCU busy) at equal CPU per film (server and SCUs together).",
         f"- P4: RSS of printscp and its render workers sampled every 5 ms; "
         f"{p4['ok']}/{args.p4_sessions} sessions ok. The idle level is taken after a print: it holds the "
         f"render workers (started by the first film; printscp alone was {p4.get('start', 0) / 2**20:.0f} MiB "

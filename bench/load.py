@@ -106,7 +106,7 @@ def run_scus(port: int, output: Path, scus: int, films: int = FILMS_PER_SCU, pro
         time.sleep(0.01)
     elapsed = time.perf_counter() - start
     published = len(job_files(output) - before)
-    cpu = {"machine_busy": (machine_busy() - busy0) / (elapsed * len(os.sched_getaffinity(0))),
+    cpu = {"machine_busy": (machine_busy() - busy0) / (elapsed * machine_cpus()),
            "server_cpu_per_film": (tree_cpu(server_pid) - server0) / max(published, 1) if server_pid else None}
     return published / elapsed, failures + (expected - published), published, cpu
 
@@ -144,10 +144,17 @@ def tree_cpu(pid: int) -> float:
 
 
 def machine_busy() -> float:
-    """CPU seconds the whole machine has spent busy (not idle, not waiting for I/O) since boot."""
+    """CPU seconds the whole machine has spent busy (not idle, not waiting for I/O) since boot:
+    user, nice, system, irq, softirq and steal (guest time is already counted in user)."""
     with open("/proc/stat") as fh:
-        values = [int(v) for v in fh.readline().split()[1:]]
-    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fh.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpus() -> int:
+    """The CPUs /proc/stat counts (cpu0, cpu1, ...), whatever this process may run on."""
+    with open("/proc/stat") as fh:
+        return sum(1 for line in fh if line.startswith("cpu") and line[3].isdigit())
 
 
 def tree_rss(pid: int) -> int:

@@ -30,6 +30,17 @@ def test_the_dul_reads_pdus_through_the_method_the_adapter_replaces():
     assert "self.state_machine.do_action(event)" in inspect.getsource(dul.DULServiceProvider.run_reactor)
 
 
+def test_an_abort_or_a_lost_connection_wakes_the_reactor_by_itself():
+    """The adapter wakes the reactor for an A-RELEASE-RQ only: for an A-ABORT (Evt16) and a
+    closed connection (Evt17) pynetdicom's AA-3 and AA-4 put (None, None) on the DIMSE queue."""
+    for action in (fsm.AA_3, fsm.AA_4):
+        assert "assoc.dimse.msg_queue.put((None, None))" in inspect.getsource(action)
+    for state in ("Sta6", "Sta7", "Sta8", "Sta9", "Sta10", "Sta11", "Sta12"):
+        assert fsm.TRANSITION_TABLE[("Evt16", state)] == "AA-3"
+        assert fsm.TRANSITION_TABLE[("Evt17", state)] == "AA-4"
+    assert adapt._WAKE_EVENTS == ("Evt12",)
+
+
 def test_the_dul_still_blocks_on_recv_without_the_adapter():
     """The defect the adapter exists for: recv of the announced length, with no deadline or cap."""
     source = inspect.getsource(dul.DULServiceProvider._read_pdu_data)

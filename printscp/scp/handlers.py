@@ -25,7 +25,6 @@ from printscp.scp import assoc_log
 from printscp.scp import pynetdicom_adapt as adapt
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
-from printscp.scp import records as scp_records
 from printscp.status import Status, error_comment
 
 log = logging.getLogger("printscp.scp")
@@ -409,8 +408,6 @@ def _meta(event) -> str:
 
 def _uid(value) -> str | None:
     return str(value) if value else None
-
-
 
 
 def _op(event) -> str:

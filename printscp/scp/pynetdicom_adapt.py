@@ -81,10 +81,11 @@ ABORT_UNEXPECTED_PARAMETER = 0x05
 OPERATIONS = {0x0001: "C-STORE", 0x0010: "C-GET", 0x0020: "C-FIND", 0x0021: "C-MOVE", 0x0030: "C-ECHO",
               0x0100: "N-EVENT-REPORT", 0x0110: "N-GET", 0x0120: "N-SET", 0x0130: "N-ACTION",
               0x0140: "N-CREATE", 0x0150: "N-DELETE", 0x0FFF: "C-CANCEL"}
-# A-RELEASE-RQ and A-ABORT received, connection closed: the DUL thread puts _WAKE on the DIMSE queue
-# so the reactor, waiting there for the next request (events.py), answers the release at once;
-# an event posted for the association wakes it the same way (`wake`).
-_WAKE_EVENTS = ("Evt12", "Evt16", "Evt17")
+# An A-RELEASE-RQ received: the DUL thread puts _WAKE on the DIMSE queue so the reactor, waiting
+# there for the next request (events.py), answers the release at once; an event posted for the
+# association wakes it the same way (`wake`). For an A-ABORT or a lost connection (Evt16, Evt17)
+# pynetdicom's AA-3 and AA-4 put the same (None, None) there themselves.
+_WAKE_EVENTS = ("Evt12",)
 _WAKE = (None, None)
 N_OPERATIONS = {"N-GET", "N-SET", "N-ACTION", "N-CREATE", "N-DELETE"}
 IMAGE_BOXES = (uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.BASIC_COLOR_IMAGE_BOX)
@@ -169,7 +170,7 @@ def next_message(assoc, timeout: float):
         item = assoc.dimse.msg_queue.get(timeout=timeout)
     except queue.Empty:
         return None
-    return None if item is _WAKE else item
+    return None if item[1] is None else item  # _WAKE, or pynetdicom's own after an abort
 
 
 def send_message(assoc, primitive, context_id: int) -> None:

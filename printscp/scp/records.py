@@ -337,8 +337,6 @@ def _list(value) -> list:
     return [value] if isinstance(value, (int, str, bytes)) else list(value)
 
 
-
-
 def _str(value) -> str:
     return str(value) if value else ""
 

@@ -42,6 +42,22 @@ def default_output(env: Mapping[str, str] = os.environ) -> str:
     return str(Path(state) / "output") if state else "output"
 
 
+def config_path(config: str | None = None, env: Mapping[str, str] = os.environ) -> str | None:
+    """The serve config file: --config, else PRINTSCP_CONFIG, else none."""
+    return config or env.get(ENV_PREFIX + "CONFIG") or None
+
+
+def forwarding_settings(config: str | None = None, env: Mapping[str, str] = os.environ):
+    """(destinations, identity rules) as `printscp serve` reads them from its config, for the
+    `forward` commands; ConfigError lists what is wrong with the file."""
+    path = config_path(config, env)
+    values, problems = read_config(path) if path else ({}, [])
+    found = _forwarding(values.get(FORWARDING, {}), [], path, problems)
+    if problems:
+        raise ConfigError(problems)
+    return found
+
+
 def output_folder(output: str | None = None, config: str | None = None,
                   env: Mapping[str, str] = os.environ) -> str:
     """The output folder of `printscp serve` as it resolves it, for the commands that read it
@@ -51,7 +67,7 @@ def output_folder(output: str | None = None, config: str | None = None,
         return output
     if env.get(ENV_PREFIX + "OUTPUT"):
         return env[ENV_PREFIX + "OUTPUT"]
-    path = config or env.get(ENV_PREFIX + "CONFIG")
+    path = config_path(config, env)
     if path:
         values, _ = read_config(path)  # its problems are for `printscp serve` to report
         if values.get("output"):
@@ -245,13 +261,13 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
     `cli` holds the parsed command-line values, None where not given, plus "config".
     Raises ConfigError listing every problem.
     """
-    config_path = cli.get("config") or env.get(ENV_PREFIX + "CONFIG") or None
-    config, problems = read_config(config_path) if config_path else ({}, [])
+    path = config_path(cli.get("config"), env)
+    config, problems = read_config(path) if path else ({}, [])
     options = {}
     for option in OPTIONS:
         env_name = ENV_PREFIX + option.name.upper()
         for source, raw in ((f"--{option.name.replace('_', '-')}", cli.get(option.name)),
-                            (env_name, env.get(env_name)), (f"{config_path}: {option.name}", config.get(option.name))):
+                            (env_name, env.get(env_name)), (f"{path}: {option.name}", config.get(option.name))):
             if raw is not None:
                 break
         else:
@@ -261,7 +277,7 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
             options[option.name] = option.parse(raw)
         except ValueError as exc:
             problems.append(f"{source} = {raw!r}: {exc}")
-    options[FORWARDING] = _forwarding(config.get(FORWARDING, {}), options.get("forward"), config_path, problems)
+    options[FORWARDING] = _forwarding(config.get(FORWARDING, {}), options.get("forward"), path, problems)
     retention = {}
     for key, parse in RETENTION_KEYS.items():
         env_name = f"{ENV_PREFIX}RETENTION_{key.upper()}"
@@ -269,28 +285,22 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
         try:
             retention[key] = parse(raw)
         except ValueError as exc:
-            problems.append(f"{env_name if env_name in env else f'{config_path}: [retention] {key}'} = {raw!r}: {exc}")
+            problems.append(f"{env_name if env_name in env else f'{path}: [retention] {key}'} = {raw!r}: {exc}")
     if problems:
         raise ConfigError(problems)
     return options, retention
 
 
-def _forwarding(tables: dict, specs: list[str] | None, config_path: str | None, problems: list[str]):
+def _forwarding(tables: dict, specs: list[str] | None, path: str | None, problems: list[str]):
     """Forwarding's destinations and identity rules, checked here so that their mistakes are
     reported with every other one instead of after them."""
     from printscp.forward import service  # forwarding is a room of its own; only its parser is used here
 
-    forward, rules = tables.get("forward", []), tables.get("identity", {})
-    if not isinstance(forward, list) or not all(isinstance(t, dict) for t in forward):
-        problems.append(f"{config_path}: forward: use one [[forward]] table per destination (docs/forwarding.md)")
-    elif not isinstance(rules, dict):
-        problems.append(f"{config_path}: identity: use an [identity] table (docs/forwarding.md)")
-    else:
-        try:
-            return service.settings(tables, specs, config_path or "--forward")
-        except ValueError as exc:
-            problems.append(str(exc))
-    return [], None
+    try:
+        return service.settings(tables, specs, path or "--forward")
+    except ValueError as exc:
+        problems.append(str(exc))
+        return [], None
 
 
 def check_output(path: Path) -> str | None:

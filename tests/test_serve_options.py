@@ -75,6 +75,23 @@ def test_forwarding_mistakes_are_reported_with_the_others(tmp_path):
     assert rules is not None
 
 
+def test_the_forward_commands_read_the_forwarding_tables_as_serve_does(tmp_path):
+    """`printscp forward status/resend` take the config from --config or PRINTSCP_CONFIG, like serve,
+    and a table of the wrong shape is the same one-line mistake there (the check is in forward/service.py)."""
+    from printscp.forward import service
+
+    config = tmp_path / "c.toml"
+    config.write_text('[[forward]]\ndestination = "PACS@127.0.0.1:104"\n')
+    dests, _ = serve_options.forwarding_settings(None, {"PRINTSCP_CONFIG": str(config)})
+    assert [d.spec for d in dests] == ["PACS@127.0.0.1:104"]
+    assert serve_options.forwarding_settings(None, {}) == ([], service.settings({}, [])[1])
+    with pytest.raises(ValueError, match="identity: use an \\[identity\\] table"):
+        service.settings({"identity": "rules"}, [], "c.toml")
+    config.write_text('forward = "PACS@127.0.0.1:104"\n')
+    with pytest.raises(serve_options.ConfigError, match="use one \\[\\[forward\\]\\] table"):
+        serve_options.forwarding_settings(str(config), {})
+
+
 def test_timeouts_and_max_pdu_reach_pynetdicom(tmp_path):
     settings = Settings("PRINTSCP", "127.0.0.1", 0, tmp_path, acse_timeout=5, dimse_timeout=6, network_timeout=7,
                         max_pdu=65536)

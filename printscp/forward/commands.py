@@ -11,13 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 from printscp.forward import destination as destinations
-from printscp.forward import service
 from printscp.forward.outbox import DELIVERED, Outbox, describe
-from printscp.serve_options import output_folder
+from printscp.serve_options import forwarding_settings, output_folder
 
 HOLD_S = 120.0  # a running server leaves a resent entry alone while this command delivers it
 
@@ -51,8 +49,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _outbox(args) -> Outbox:
-    config = service.read_config(args.config)
-    dests, rules = service.settings(config, [], args.config or "config")
+    dests, rules = forwarding_settings(args.config)  # --config or PRINTSCP_CONFIG, as serve reads it
     output = Path(output_folder(args.output, args.config))
     if not output.is_dir():
         raise LookupError(f"no output folder {output}: give the server's --output (or its --config)")
@@ -62,7 +59,7 @@ def _outbox(args) -> Outbox:
 def _status(args) -> int:
     try:
         outbox = _outbox(args)
-    except (LookupError, OSError, ValueError, tomllib.TOMLDecodeError) as exc:  # a usage or config problem
+    except (LookupError, OSError, ValueError) as exc:  # a usage or config problem (ConfigError is a ValueError)
         print(f"printscp: {exc.args[0] if isinstance(exc, LookupError) else exc}", file=sys.stderr)
         return 2
     rows = outbox.attempts(args.job) if args.job else [e for _, e in outbox.entries()]
@@ -84,7 +81,7 @@ def resend_command(args) -> int:
         if args.to:
             to = outbox.destinations.get(args.to.strip()) or destinations.parse(args.to)
         paths = outbox.resend(args.job, to, hold_s=HOLD_S)
-    except (LookupError, OSError, ValueError, tomllib.TOMLDecodeError) as exc:  # a usage or config problem
+    except (LookupError, OSError, ValueError) as exc:  # a usage or config problem (ConfigError is a ValueError)
         print(f"printscp: {exc.args[0] if isinstance(exc, LookupError) else exc}", file=sys.stderr)
         return 2
     worst = 0

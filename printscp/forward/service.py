@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tomllib
 from pathlib import Path
 
 from printscp.forward import destination as destinations
@@ -29,8 +28,14 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
 
 def settings(config: dict, specs: list[str] | None, source: str = "config"):
     """(destinations, identity rules) from a parsed serve config and --forward specs; ValueError if wrong."""
+    forward, rules = config.get("forward") or [], config.get("identity")
+    if not isinstance(forward, list) or not all(isinstance(t, dict) for t in forward):
+        raise destinations.DestinationError(f"{source}: forward: use one [[forward]] table per destination "
+                                            "(docs/forwarding.md)")
+    if rules is not None and not isinstance(rules, dict):
+        raise destinations.DestinationError(f"{source}: identity: use an [identity] table (docs/forwarding.md)")
     found: dict[str, destinations.Destination] = {}
-    for n, table in enumerate(config.get("forward") or [], start=1):
+    for n, table in enumerate(forward, start=1):
         table = dict(table)
         spec = table.pop("destination", None)
         if not spec:
@@ -41,11 +46,7 @@ def settings(config: dict, specs: list[str] | None, source: str = "config"):
     for spec in specs or []:
         dest = destinations.parse(spec)
         found.setdefault(dest.spec, dest)
-    return list(found.values()), identity.from_config(config.get("identity"), source)
-
-
-def read_config(path: str | None) -> dict:
-    return tomllib.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    return list(found.values()), identity.from_config(rules, source)
 
 
 def attach(forwarding: tuple, output: Path, spoolers) -> Outbox | None:

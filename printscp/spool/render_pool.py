@@ -17,6 +17,7 @@ Settings.render_workers); default one per core. 0 renders in the spool's own thr
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import sys
@@ -139,10 +140,7 @@ def _watch_server(server_pid: int) -> None:
 
 
 def _array_from(data: bytes, offset: int, dtype: str, shape: tuple) -> np.ndarray:
-    count = 1
-    for n in shape:
-        count *= n
-    return np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
+    return np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
 
 
 def _reduce_array(a: np.ndarray):

@@ -71,6 +71,13 @@ FILMS = {
     "replicate 3x3": dict(columns=3, rows=3, dpi=150, magnification="REPLICATE", seed=7),
     "cubic sharp": dict(columns=2, rows=2, dpi=150, magnification="CUBIC", smoothing="lanczos", seed=3),
     "none, empty boxes": dict(columns=3, rows=2, dpi=150, magnification="NONE", empty=(1, 4), seed=5),
+    # nearest magnification looks values up before replicating them (film._tile): decimated,
+    # inverted and 8-bit images must give the very pixels of the float path
+    "replicate decimated": dict(columns=3, rows=2, dpi=60, magnification="REPLICATE", seed=17, image_size=1024),
+    "none decimated": dict(columns=4, rows=4, dpi=100, magnification="NONE", seed=19, image_size=512),
+    "replicate monochrome1 reverse": dict(columns=2, rows=2, dpi=150, magnification="REPLICATE",
+                                          photometric="MONOCHROME1", polarity="REVERSE", seed=23),
+    "replicate 8-bit": dict(columns=1, rows=1, dpi=150, magnification="REPLICATE", bits=8, seed=29),
     "reverse": dict(columns=2, rows=1, dpi=150, polarity="REVERSE", seed=11),
     "monochrome1 8-bit": dict(columns=2, rows=2, dpi=150, photometric="MONOCHROME1", bits=8, seed=13,
                               min_density=0.4, max_density=2.5),
@@ -80,7 +87,7 @@ FILMS = {
 @pytest.mark.parametrize("name", FILMS)
 def test_composed_films_are_pixel_identical_to_the_old_renderer(name):
     options = dict(FILMS[name])
-    f = film(image_size=256 if name != "bilinear 4x5 14x17" else 512, **options)
+    f = film(**{"image_size": 256 if name != "bilinear 4x5 14x17" else 512, **options})
     new = compose_array(f)
     assert new.dtype == np.uint8 and new.shape == film_pixels(f)[::-1]
     assert np.array_equal(new, _old_compose(f))

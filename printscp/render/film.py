@@ -161,15 +161,28 @@ def _density_tile(image: ImageContent, film: Film) -> np.ndarray:
 
 
 def _tile(image: ImageContent, film: Film, display: np.ndarray) -> np.ndarray:
-    """The image's display values: the density tile and its display lookup fused into one table."""
+    """The image's display values: the density tile and its display lookup fused into one table.
+
+    Nearest-neighbour magnification (REPLICATE, NONE) only picks source pixels, so the lookup
+    is done on the source image and the 8-bit result is replicated: the same pixels, exactly,
+    without a float tile at printed size (a 14x17 film of twenty 512 images composes in 26
+    instead of 63 ms)."""
     lut = p_density_lut(P_LEVELS, image.min_density, image.max_density, film.illumination, film.reflected_ambient_light)
-    return display[lut][_p_index(image, film)]
+    table = display[lut]
+    if RESAMPLE.get(image.magnification_type) is Image.Resampling.NEAREST:
+        source = _quantised(p_values(image, film.illumination, film.reflected_ambient_light))
+        return _resized(table[source], image, "L")
+    return table[_p_index(image, film)]
 
 
 def _p_index(image: ImageContent, film: Film) -> np.ndarray:
     """Resampled P-values quantised to P_LEVELS, computed in place on the one float tile."""
-    scaled = np.multiply(_resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F"),
-                         P_LEVELS - 1, dtype=np.float32)
+    return _quantised(_resized(p_values(image, film.illumination, film.reflected_ambient_light), image, "F"))
+
+
+def _quantised(p: np.ndarray) -> np.ndarray:
+    """float32 P-values in [0, 1] -> indices 0..P_LEVELS-1 (uint16), rounded to nearest."""
+    scaled = np.multiply(p, P_LEVELS - 1, dtype=np.float32)
     np.rint(scaled, out=scaled)
     np.clip(scaled, 0, P_LEVELS - 1, out=scaled)
     return scaled.astype(np.uint16)

@@ -121,7 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
         wake.clear()
         if reload_requested.is_set() and not stopping.is_set():
             reload_requested.clear()
-            _reload(server, args)
+            _reload(server, args, (options, retention))
     console.stop()
     server.stop()
     _close(console, outbox)
@@ -134,13 +134,15 @@ def _close(console, outbox) -> None:
         outbox.close()
 
 
-def _reload(server, args: argparse.Namespace) -> None:
-    """SIGHUP: read the profiles and the fault file again; a file with errors keeps the old one."""
+def _reload(server, args: argparse.Namespace, started: tuple[dict, dict]) -> None:
+    """SIGHUP: read the profiles and the fault file again; a file with errors keeps the old one.
+    What changed but only a restart applies (the port, forwarding, AE titles...) is named, so an
+    edit is never silently ignored."""
     from printscp import serve_options
 
     log = logging.getLogger("printscp")
     try:
-        options, _ = serve_options.resolve(vars(args))
+        options, retention = serve_options.resolve(vars(args))
         printers, _, _ = _printers(options)
         plan = fault_files.load(options["faults"]) if options["faults"] else None
     except (serve_options.ConfigError, profiles.ProfileError, fault_files.FaultError, ValueError) as exc:
@@ -151,6 +153,11 @@ def _reload(server, args: argparse.Namespace) -> None:
         server.load_faults(plan)
     log.info("SIGHUP: reloaded profiles (%s)%s", ", ".join(changed) or "none changed",
              f" and fault file {plan.source}" if plan is not None else "")
+    pending = serve_options.restart_only_changes(started, (options, retention))
+    added, removed = sorted(set(printers) - set(server.printers)), sorted(set(server.printers) - set(printers))
+    pending += [f"AE title {ae} added" for ae in added] + [f"AE title {ae} removed" for ae in removed]
+    if pending:
+        log.warning("SIGHUP: changed but not applied until a restart: %s", ", ".join(pending))
 
 
 def _printers(options: dict):

@@ -291,6 +291,20 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
     return options, retention
 
 
+# What SIGHUP applies (cli._reload): the profiles, which profile each AE title uses, the fault
+# file. "forward" is compared as part of FORWARDING.
+RELOADED = ("profile", "printer", "faults", "forward")
+
+
+def restart_only_changes(before: tuple[dict, dict], after: tuple[dict, dict]) -> list[str]:
+    """The options, forwarding and retention that differ between two resolve() results but
+    that only a restart applies (`[retention] max_age_days` for retention's keys)."""
+    (old, old_retention), (new, new_retention) = before, after
+    names = [name for name in new if name not in RELOADED and new[name] != old.get(name)]
+    names += [f"[retention] {key}" for key in new_retention if new_retention[key] != old_retention.get(key)]
+    return ["[[forward]] / [identity] / --forward" if name == FORWARDING else name for name in names]
+
+
 def _forwarding(tables: dict, specs: list[str] | None, path: str | None, problems: list[str]):
     """Forwarding's destinations and identity rules, checked here so that their mistakes are
     reported with every other one instead of after them."""

@@ -82,3 +82,36 @@ def test_sighup_reloads_the_fault_file(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
+
+
+def test_sighup_names_the_changes_that_need_a_restart(tmp_path):
+    """Forwarding, timeouts and the set of AE titles are read at start only: a SIGHUP after
+    editing them says so in one WARNING line instead of ignoring the edit."""
+    config = tmp_path / "serve.toml"
+    port, err = free_port(), tmp_path / "serve.err"
+    first = f'port = {port}\nhost = "127.0.0.1"\n[[printer]]\nae_title = "FIRST"\nprofile = "default"\n'
+    config.write_text(first)
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "printscp", "serve", "--config", str(config), "--control-port", "0",
+                                 "-od", str(tmp_path / "out")],
+                                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        wait_for_port(port, 30, proc, err)
+        proc.send_signal(signal.SIGHUP)  # nothing edited: nothing to restart for
+        wait_for(lambda: "SIGHUP: reloaded profiles" in err.read_text(), timeout=30, what="the first reload")
+        assert "restart" not in err.read_text()
+
+        config.write_text(first.replace(f"port = {port}\n", f"port = {port}\ndimse_timeout = 12\n")
+                          + '[[printer]]\nae_title = "SECOND"\nprofile = "default"\n'
+                          + '[[forward]]\ndestination = "ARCHIVE@127.0.0.1:4242"\n')
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "not applied until a restart" in err.read_text(), timeout=30, what="the warning")
+        line = next(line for line in err.read_text().splitlines() if "not applied until a restart" in line)
+        assert "dimse_timeout" in line and "[[forward]]" in line and "AE title SECOND added" in line
+        assert "port" not in line.replace("dimse_timeout", "").split("restart", 1)[1]
+        assert printer_name(port) and proc.poll() is None  # still serving, as before the edit
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err.read_text()

@@ -120,3 +120,18 @@ def test_network_timeout_from_the_command_line_closes_an_idle_association(tmp_pa
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     assert "aborted" in err.read_text() or "closed" in err.read_text()
+
+
+def test_restart_only_changes_name_options_retention_and_forwarding_but_not_profiles(tmp_path):
+    config = tmp_path / "c.toml"
+
+    def resolved(text: str):
+        config.write_text(text)
+        return serve_options.resolve({"config": str(config)}, env={})
+
+    before = resolved('profile = "default"\n[retention]\nmax_age_days = 7\n')
+    assert serve_options.restart_only_changes(before, before) == []
+    after = resolved('profile = "dry-laser"\nhttp_port = 8081\n[retention]\nmax_age_days = 30\n'
+                     '[[forward]]\ndestination = "cups:films"\n')
+    assert serve_options.restart_only_changes(before, after) == [
+        "http_port", "[[forward]] / [identity] / --forward", "[retention] max_age_days"]

@@ -71,6 +71,22 @@ def test_the_reactor_serves_through_the_instance_attribute_the_adapter_replaces(
     assert "is_valid_request" in serve  # pynetdicom drops what fails it silently: the adapter answers first
 
 
+def test_the_guards_hook_where_pynetdicom_calls():
+    """_action_failed, _run_guarded and _release_now rely on these: the reactor checks for a
+    release through the ACSE instance, the state machine stops the DUL before re-raising an
+    action's error, it raises before acting on an event its table does not have, and the
+    association's thread runs Thread.run (so an instance attribute replaces it)."""
+    from pynetdicom import fsm
+
+    assert "self.acse.is_release_requested()" in inspect.getsource(Association._run_reactor)
+    action = inspect.getsource(fsm.StateMachine.do_action)
+    assert "self.dul.kill_dul()" in action and "raise" in action and "TRANSITION_TABLE" in action
+    assert ("Evt7", "Sta13") not in fsm.TRANSITION_TABLE and callable(fsm.ACTIONS["DT-2"][1])
+    from pynetdicom.dul import DULServiceProvider
+    assert "self._kill_thread = True" in inspect.getsource(DULServiceProvider.kill_dul)  # what _do_action undoes
+    assert Association.run is __import__("threading").Thread.run
+
+
 def test_the_acceptor_waits_for_an_associate_rq_on_the_user_queue():
     """The adapter wakes it with None when the connection ends first (rejected slots free at once)."""
     source = inspect.getsource(Association.run_reactor)

@@ -124,9 +124,10 @@ def how_it_ended(event) -> str:
     name, assoc = event.event.name, event.assoc
     if name == "EVT_RELEASED":
         return "released"
-    if name == "EVT_ABORTED" or getattr(assoc, "is_aborted", False) or getattr(assoc, "_sent_abort", False):
-        return "aborted"
     guard = adapt.guard_of(assoc)
+    if (name == "EVT_ABORTED" or getattr(assoc, "is_aborted", False) or getattr(assoc, "_sent_abort", False)
+            or (guard is not None and guard.abort_received)):
+        return "aborted"
     if getattr(assoc, "is_released", False) or (guard is not None and guard.release_requested):
         return "released"
     return "closed"

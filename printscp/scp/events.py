@@ -73,7 +73,7 @@ class EventChannel:
         self.replies: collections.deque[tuple[int, int | None]] = collections.deque(maxlen=100)
         self._lock = threading.Lock()
         self.peer_gone = False  # A-ABORT or TCP loss seen: nothing more is sent or served
-        self._get = adapt.take_over_get_msg(assoc, self._get_msg)
+        self._get = adapt.take_over_get_msg(assoc, self._get_msg, holding=lambda: bool(self._held))
 
     def can_send(self, context_uid: str) -> bool:
         return self._context(context_uid) is not None

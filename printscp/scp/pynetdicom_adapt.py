@@ -30,6 +30,13 @@ Replaced, per association (tests/test_pynetdicom_adapt.py fails if an upgrade mo
 - ``assoc._serve_request``: answers refusals, checks the message against its
   presentation context and the operations its class has, implies the instance of an
   N-ACTION / N-DELETE that names none, then lets pynetdicom serve it.
+- ``dul.state_machine.do_action`` also: an exception in one of pynetdicom's actions, which
+  would end the DUL thread with the connection open and the association's slot taken, is
+  answered with A-ABORT and the close (`_action_failed`); a local event for an association
+  already closing (Sta13) is dropped instead of raising.
+- ``assoc.run``: the association's thread (negotiation, serving) gets the same guard.
+- ``assoc.acse.is_release_requested``: requests that arrived before an A-RELEASE-RQ are
+  served before it is answered (pynetdicom answers after the first and drops the rest).
 - ``dimse.get_msg`` (`take_over_get_msg`): the printer's event channel (events.py) takes
   the reactor's message poll over, with `next_message`, `wake`, `peer_gone`,
   `release_requested` and `send_message` as its only other doors into pynetdicom.
@@ -57,6 +64,7 @@ from pydicom import Dataset
 from pydicom.uid import UID
 from pynetdicom.dimse_messages import _MESSAGE_TYPES, DIMSEMessage
 from pynetdicom.dimse_primitives import C_CANCEL
+from pynetdicom.fsm import TRANSITION_TABLE
 from pynetdicom.dsutils import decode, encode
 from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE, P_DATA
 
@@ -103,8 +111,10 @@ class Guard:
     what: str = ""  # who, for the log
     associate_seen: bool = False
     release_requested: bool = False  # an A-RELEASE-RQ arrived (the close may beat pynetdicom's EVT_RELEASED)
+    abort_received: bool = False  # an A-ABORT arrived (the close beats pynetdicom's EVT_ABORTED)
     partial_since: float | None = None  # a DIMSE message is incomplete since then
     incoming: _Incoming | None = None
+    holding: callable = lambda: False  # requests taken off pynetdicom's queue, not yet served (events.py)
     fired: list[str] = field(default_factory=list)  # which limit ended the association, for tests and records
 
 
@@ -154,13 +164,34 @@ def install(assoc, guard: Guard) -> None:
     assoc.dimse.receive_primitive = lambda primitive: _receive(assoc, guard, primitive)
     original_serve = assoc._serve_request
     assoc._serve_request = lambda msg, context_id: _serve(assoc, guard, original_serve, msg, context_id)
+    original_release = assoc.acse.is_release_requested
+    assoc.acse.is_release_requested = lambda: _release_now(assoc, guard, original_release)
+    original_run = assoc.run  # threading.Thread.run: pynetdicom's run_reactor (acceptor negotiation, then serving)
+    assoc.run = lambda: _run_guarded(assoc, guard, original_run)
 
 
-def take_over_get_msg(assoc, get_msg):
-    """The reactor asks `get_msg(block)` for its next (context ID, message); returns pynetdicom's own."""
+def take_over_get_msg(assoc, get_msg, holding=None):
+    """The reactor asks `get_msg(block)` for its next (context ID, message); returns pynetdicom's own.
+    `holding()` says whether the taker still holds requests it has not served (see _release_now)."""
     original = assoc.dimse.get_msg
     assoc.dimse.get_msg = get_msg
+    guard = guard_of(assoc)
+    if guard is not None and holding is not None:
+        guard.holding = holding
     return original
+
+
+def _release_now(assoc, guard: Guard, original) -> bool:
+    """The reactor's release check. Requests that arrived before the A-RELEASE-RQ are answered
+    first: a release is orderly and loses nothing in transit (PS3.8 7.2), and an SCU may send
+    its last N-DELETEs and the A-RELEASE-RQ in one write. pynetdicom would answer the release
+    after serving one of them and drop the rest."""
+    if guard.holding():
+        return False
+    with assoc.dimse.msg_queue.mutex:
+        if any(item[1] is not None for item in assoc.dimse.msg_queue.queue):
+            return False
+    return original()
 
 
 def next_message(assoc, timeout: float):
@@ -312,6 +343,12 @@ def _read_pdu(dul, guard: Guard) -> None:
     pdu_bytes = bytearray(header + body)
     if pdu_type == 0x05:
         guard.release_requested = True
+    if pdu_type == 0x04 and not length:
+        return _abort(dul, guard, ABORT_INVALID_PARAMETER, "a P-DATA-TF without any PDV item (PS3.8 9.3.5)")
+    if pdu_type == 0x07:
+        guard.abort_received = True
+        if length >= 4:
+            _defined_abort(pdu_bytes, guard)
     if pdu_type == 0x01:
         verdict = _judge_associate_rq(pdu_bytes)
         if isinstance(verdict, tuple):
@@ -326,6 +363,20 @@ def _read_pdu(dul, guard: Guard) -> None:
         return _abort(dul, guard, ABORT_INVALID_PARAMETER, f"PDU type 0x{pdu_type:02X} could not be decoded: {exc}")
     dul.event_queue.put(event)
     dul._recv_pdu.put(pdu)
+
+
+def _defined_abort(pdu: bytearray, guard: Guard) -> None:
+    """An A-ABORT whose source or reason PS3.8 9.3.8 does not define is still an abort: made one
+    pynetdicom can decode (its primitive refuses such values and the DUL thread would die)."""
+    source, reason = pdu[8], pdu[9]
+    if source not in (0, 1, 2):
+        pdu[8] = pdu[9] = 0
+    elif source == 2 and reason not in (0, 1, 2, 4, 5, 6):
+        pdu[9] = 0
+    else:
+        return
+    log.info("%sA-ABORT with source %d and reason %d, which PS3.8 does not define: taken as an A-ABORT",
+             guard.what, source, reason)
 
 
 def _dimse_watch(dul, guard: Guard) -> bool:
@@ -344,12 +395,62 @@ def _do_action(dul, guard: Guard, original, event) -> None:
         log.warning("%sARTIM timeout (-ta) after %g s in state %s: connection closed", guard.what,
                     guard.acse_timeout, dul.state_machine.current_state)
         guard.fired.append("ARTIM")
-    original(event)
+    state = dul.state_machine.current_state
+    if state in ("Sta1", "Sta13") and (event, state) not in TRANSITION_TABLE:
+        # Our answer (an A-ASSOCIATE-AC, a response) to a peer already cut off: nowhere to go.
+        # pynetdicom would log an ERROR and end the thread.
+        log.debug("%s%s dropped: the association is already closing (%s)", guard.what, event, state)
+        return
+    stopping = dul._kill_thread
+    try:
+        original(event)
+    except Exception as exc:  # noqa: BLE001 - see _action_failed
+        dul._kill_thread = stopping  # pynetdicom stops the DUL on an action's error; it must close the association
+        return _action_failed(dul, guard, event, exc)
     if event in _WAKE_EVENTS and dul.assoc.is_established:
         wake(dul.assoc)  # the reactor sees the release or abort now
     if dul.state_machine.current_state == "Sta1" and not guard.associate_seen:
         guard.associate_seen = True  # once: wake the acceptor thread waiting for an A-ASSOCIATE-RQ
         dul.to_user_queue.put(None)
+
+
+def _action_failed(dul, guard: Guard, event: str, exc: Exception) -> None:
+    """pynetdicom's state machine raised on `event`. Left alone, the DUL thread dies with the
+    connection open and the association never ends: its slot stays taken (32 such peers lock
+    every modality out). Instead the peer gets an A-ABORT, the connection closes, and the
+    association ends as any aborted one does (EVT_CONN_CLOSE: slot, print hierarchy, record)."""
+    state = dul.state_machine.current_state
+    if state in ("Sta1", "Sta13"):  # already closing: the close ends the association
+        log.debug("%s%s failed in state %s: %s", guard.what, event, state, exc)
+        return
+    _abort(dul, guard, ABORT_NOT_SPECIFIED,
+           f"pynetdicom could not handle {EVENT_NAMES.get(event, event)} in state {state} "
+           f"({type(exc).__name__}: {_printable(str(exc))[:160]})")
+
+
+def _run_guarded(assoc, guard: Guard, run) -> None:
+    """The association's thread (negotiation, then serving). An exception there would end the
+    thread with the connection open and the slot taken: abort and close instead."""
+    try:
+        run()
+    except Exception as exc:  # noqa: BLE001 - nothing a peer sends may leave a dead association behind
+        assoc.is_aborted = True  # the record says aborted, and pynetdicom's loops stop
+        if assoc.dul.socket is not None and assoc.dul.socket.socket is not None:
+            _abort(assoc.dul, guard, ABORT_NOT_SPECIFIED,
+                   f"the association failed in pynetdicom ({type(exc).__name__}: {_printable(str(exc))[:160]})")
+        assoc.kill()  # the DUL handles the close (EVT_CONN_CLOSE), then stops
+
+
+def _printable(text: str) -> str:
+    """Peer-controlled text for one log line: control characters escaped, so a value cannot
+    start a forged line or make the log binary."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+EVENT_NAMES = {"Evt3": "an A-ASSOCIATE-AC", "Evt4": "an A-ASSOCIATE-RJ", "Evt6": "the A-ASSOCIATE-RQ",
+               "Evt7": "our A-ASSOCIATE-AC", "Evt8": "our A-ASSOCIATE-RJ", "Evt9": "a message to send",
+               "Evt10": "a P-DATA-TF", "Evt12": "an A-RELEASE-RQ", "Evt13": "an A-RELEASE-RP",
+               "Evt16": "an A-ABORT", "Evt17": "the connection's close", "Evt19": "an invalid PDU"}
 
 
 # ---- A-ASSOCIATE-RQ by PS3.8 9.3.2 --------------------------------------------------------
@@ -388,6 +489,9 @@ def _judge_associate_rq(pdu: bytearray):
             elif item_type == 0x20:
                 if length < 4 or value[0] % 2 == 0 or value[0] == 0:
                     return f"presentation context ID {value[0] if value else '?'} is not odd (PS3.8 9.3.2.2)"
+                problem = _context_problem(value)
+                if problem:
+                    return f"presentation context {value[0]} {problem} (PS3.8 9.3.2.2)"
                 contexts += 1
             elif item_type == 0x50:
                 value = _clean_user_info(value)
@@ -410,6 +514,23 @@ def _judge_associate_rq(pdu: bytearray):
     fixed = bytearray(b"\x01\x00" + struct.pack(">L", len(body)) + body)
     fixed[6:8] = b"\x00\x01"
     return fixed
+
+
+def _context_problem(value: bytes) -> str | None:
+    """What is wrong with a presentation context item's sub-items: it needs one Abstract Syntax
+    and at least one Transfer Syntax, each with a name (pynetdicom's negotiation fails without)."""
+    names: dict[int, list[bytes]] = {0x30: [], 0x40: []}
+    for sub_type, pos, length in _items(value, 4, len(value)):
+        if sub_type in names:
+            names[sub_type].append(value[pos + 4:pos + 4 + length].rstrip(b"\x00 "))
+    abstract, transfer = names[0x30], names[0x40]
+    if len(abstract) != 1 or not abstract[0]:
+        return "has no abstract syntax" if not any(abstract) else "has more than one abstract syntax"
+    if not transfer:
+        return "has no transfer syntax"
+    if not all(transfer):
+        return "has a transfer syntax without a name"
+    return None
 
 
 def _clean_user_info(value: bytes) -> bytes:
@@ -571,7 +692,7 @@ def _to_primitive(assoc, incoming: _Incoming):
         primitive = message.message_to_primitive()
     except Exception as exc:  # noqa: BLE001 - a value pynetdicom's primitive refuses
         return _refusal(incoming, Status.MISTYPED_ARGUMENT, f"command set refused: {exc}"[:120])
-    if command_field & 0x8000 or primitive.is_valid_request:  # pynetdicom's own loggers expect these
+    if command_field & 0x8000 or getattr(primitive, "is_valid_request", True):  # pynetdicom's loggers expect these
         if "AttributeIdentifierList" in cs and cs["AttributeIdentifierList"].value is None:
             cs["AttributeIdentifierList"].value = []  # "all attributes": pynetdicom's N-GET logger takes len() of it
         evt.trigger(assoc, evt.EVT_DIMSE_RECV, {"message": message})

@@ -128,7 +128,7 @@ class FilmBox:
         chosen = _presentation(ds, profile, image_box_class, warnings, medium_type)
         explicit.update(chosen)
         values.update(chosen)
-        presentation.check_density_order(values)
+        presentation.check_density_order(values, ds)
         # No image box holds an image yet, so there is no bit depth to match the LUT against.
         lut = presentation_lut.reference(ds, luts) if attr.has(ds, presentation_lut.REFERENCE) else None
         if profile.presentation_lut.in_film_session and session is not None:
@@ -173,7 +173,7 @@ class FilmBox:
         warnings: list[tuple[Status, str]] = []
         changes = _presentation(ds, profile, self.image_box_class, warnings, medium)
         merged = {**self.values, **changes}
-        presentation.check_density_order(merged)
+        presentation.check_density_order(merged, ds)
         lut = self.presentation_lut
         if attr.has(ds, presentation_lut.REFERENCE):
             lut = presentation_lut.reference(ds, luts)

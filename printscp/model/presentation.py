@@ -48,7 +48,7 @@ def densities(ds: Dataset, profile: Profile, warnings: list, medium: str | None 
             if clamped != value:
                 warnings.append((Status.DENSITY_OUT_OF_RANGE, out_of_range(keyword, value, clamped, low, high, medium)))
             out[keyword] = clamped
-    check_density_order(out)
+    check_density_order(out, ds)
     return out
 
 
@@ -74,7 +74,19 @@ def clamp_to_medium(values: dict, profile: Profile, medium: str | None) -> list[
     return changed
 
 
-def check_density_order(values: dict) -> None:
-    if "MinDensity" in values and "MaxDensity" in values and values["MinDensity"] >= values["MaxDensity"]:
-        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                         f"Min Density {values['MinDensity']} must be lower than Max Density {values['MaxDensity']}")
+def check_density_order(values: dict, ds: Dataset | None = None) -> None:
+    """Min Density below Max Density. The comment names what the SCU sent (`ds`) and what a value
+    was clamped to (B605), or that a value is the one already in force: an operator must find
+    both numbers in the modality's settings."""
+    if "MinDensity" not in values or "MaxDensity" not in values or values["MinDensity"] < values["MaxDensity"]:
+        return
+
+    def shown(keyword: str) -> str:
+        used = values[keyword]
+        if ds is None or not attr.has(ds, keyword):
+            return f"{used} (current)"
+        asked = attr.integer(ds, keyword, minimum=0)
+        return str(asked) if asked == used else f"{asked} (used: {used})"
+
+    raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                     f"Min Density {shown('MinDensity')} must be below Max Density {shown('MaxDensity')}")

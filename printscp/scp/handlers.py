@@ -23,6 +23,7 @@ from printscp.scp import access
 from printscp.scp import fast_path
 from printscp.scp import assoc_log
 from printscp.scp import pynetdicom_adapt as adapt
+from printscp.scp import wellformed
 from printscp.scp.events import Event, EventChannel
 from printscp.scp.faults_hook import NO_FAULT, Verdict
 from printscp.status import Status, error_comment
@@ -389,13 +390,14 @@ def _printer_events(channel_ref, printer):
 
 
 def _decode(read):
-    """Decode the request's data set now, so a broken one gets 0x0110 instead of a traceback."""
+    """Decode the request's data set now, so a broken one gets 0x0110 instead of a traceback,
+    and a truncated one or a value of the wrong VR an answer naming it (wellformed.py)."""
     try:
         ds = read()
-        list(ds.keys())
-        return ds, None
-    except Exception as exc:
+        found = wellformed.problem(ds)
+    except Exception as exc:  # noqa: BLE001 - whatever pydicom cannot read is the peer's
         return None, Response(Status.PROCESSING_FAILURE, f"the data set could not be decoded: {exc}")
+    return (None, Response(*found)) if found else (ds, None)
 
 
 def _negotiated(assoc, abstract_syntax: str) -> bool:

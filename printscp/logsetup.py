@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
+import warnings
 from datetime import datetime
 
 # Request context a log record may carry (logging's `extra`), in JSON output order.
@@ -33,6 +35,22 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:  # a bug's traceback stays in one JSON line
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """One record, one line. Control characters in a message (a peer's AE title with a newline
+    or ESC sequences, NUL bytes in a UID it sent) are escaped: nothing a peer sends can forge
+    a log line, move the cursor of a terminal, or make the log a binary file to grep."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _CONTROL.sub(_escaped, super().format(record))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escaped(match: re.Match) -> str:
+    return repr(match.group())[1:-1]  # \n, \x1b, \x00
 
 
 class _NoPynetdicomTracebacks(logging.Filter):
@@ -83,7 +101,7 @@ def configure(level: str = "INFO", log_file: str | None = None, log_format: str 
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname).1s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname).1s %(name)s: %(message)s"))
     handler.addFilter(_NoPynetdicomTracebacks())
     handler.addFilter(_OutgoingAtDebug(level == "DEBUG"))
     root = logging.getLogger()
@@ -92,6 +110,9 @@ def configure(level: str = "INFO", log_file: str | None = None, log_format: str 
     root.addHandler(handler)
     root.setLevel(level)
     threading.excepthook = _thread_exception
+    # pydicom reports a value it finds invalid twice: a log line (kept) and a Python warning that
+    # would reach standard error as two raw lines outside the log's format
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.")
     pynetdicom = logging.getLogger("pynetdicom")
     for old in list(pynetdicom.handlers):
         if not isinstance(old, logging.NullHandler):

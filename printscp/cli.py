@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from printscp import __version__
+from printscp import __version__, argtypes, serve_options
 from printscp import faults as fault_files
 from printscp import profile as profiles
 from printscp.control import client as control_client
@@ -20,12 +21,6 @@ from printscp.store import cli as store_cli
 from printscp.web import serve as web_serve
 from printscp.forward import commands as forward_commands
 from printscp.forward import service as forwarding
-
-
-def _workers(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
-    return int(text)
 
 
 # Exit codes, documented in the README (one table for every command).
@@ -56,6 +51,8 @@ def _serve(args: argparse.Namespace) -> int:
         logsetup.configure(level, options["log_file"], options["log_format"])
     except OSError as exc:
         return _fail(f"log file {options['log_file']}: {exc.strerror}; choose another with --log-file")
+    for line in serve_options.unknown_environment():
+        logging.getLogger("printscp").warning("%s", line)
 
     from pynetdicom import _config as pynetdicom_config
 
@@ -72,7 +69,9 @@ def _serve(args: argparse.Namespace) -> int:
         settings = tls.apply(args, settings)
         settings.render_workers = options["render_workers"]
         console = web_serve.open_store(settings.output)
-    except (ValueError, OSError, StoreError) as exc:
+    except OSError as exc:
+        return _fail(f"output {settings.output}: cannot be used ({exc.strerror or exc}); choose another with -od/--output")
+    except (ValueError, StoreError) as exc:
         return _fail(str(exc))
     try:
         server = PrintServer(None, settings, printers=printers, default_ae=default_ae, faults=plan,
@@ -101,8 +100,9 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except OSError as exc:
-        return _fail(f"cannot listen on {settings.host or '*'}:{settings.port}: {exc.strerror or exc}; "
-                     "is another printscp running? choose another port with --port", RUNTIME_FAILURE)
+        return _fail(f"cannot listen on {settings.host or '*'}:{settings.port}"
+                     + (f" and TLS port {settings.tls_port}" if settings.tls_port is not None else "")
+                     + f": {exc.strerror or exc}; {_listen_hint(exc, settings)}", RUNTIME_FAILURE)
     names = ", ".join(f"{ae} ({p.profile.name})" for ae, p in server.printers.items())
     ports = " and ".join(f"{kind} {port}" for kind, port in (("port", server.port), ("TLS port", server.tls_port))
                          if port is not None)
@@ -121,11 +121,25 @@ def _serve(args: argparse.Namespace) -> int:
         wake.clear()
         if reload_requested.is_set() and not stopping.is_set():
             reload_requested.clear()
-            _reload(server, args, (options, retention))
+            try:
+                _reload(server, args, (options, retention))
+            except Exception as exc:  # noqa: BLE001 - a reload must never stop a running printer
+                logging.getLogger("printscp").error("SIGHUP: not reloaded (internal error %s: %s); the running "
+                                                    "configuration stays", type(exc).__name__, exc)
     console.stop()
     server.stop()
     _close(console, outbox)
     return OK
+
+
+def _listen_hint(exc: OSError, settings) -> str:
+    if settings.tls_port is not None and settings.tls_port == settings.port:
+        return "--tls-port must differ from --port"
+    if exc.errno == errno.EADDRINUSE:
+        return "is another printscp running? choose another port with --port"
+    if exc.errno == errno.EACCES:
+        return "ports below 1024 need privileges; choose a port above 1023 with --port"
+    return "is --host an address of this machine? leave it out to listen on all of them"
 
 
 def _close(console, outbox) -> None:
@@ -254,23 +268,6 @@ def _conformance(args: argparse.Namespace) -> int:
     return 0
 
 
-def _port_number(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; use 1..65535") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is outside 0..65535; use 1..65535 (0: any free port)")
-    return port
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line naming the fix, exit code 2 (argparse prints the whole usage)."""
-
-    def error(self, message: str):
-        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
 def _version() -> str:
     import pydicom
     import pynetdicom
@@ -279,7 +276,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="printscp", description="A DICOM Print SCP that behaves like a film printer.")
+    parser = argtypes.OneLineParser(prog="printscp", description="A DICOM Print SCP that behaves like a film printer.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -287,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Every option can also come from the environment (PRINTSCP_<OPTION>, "
                                        "e.g. PRINTSCP_PORT) or a --config TOML file; the command line wins, "
                                        "then the environment, then the file.")
-    serve.add_argument("--port", type=_port_number, help="TCP port to listen on (default 11112)")
+    serve.add_argument("--port", type=argtypes.port, help="TCP port to listen on (default 11112)")
     serve.add_argument("--host", help="address to bind (default: all interfaces)")
     serve.add_argument("-aet", "--ae-title", dest="ae_title", help="this printer's AE title (default PRINTSCP)")
     serve.add_argument("-od", "--output", metavar="DIR",
@@ -306,16 +303,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="scripted faults (TOML) for every printer: a file, or a scenario name "
                             "(printscp faults list)")
     web_serve.add_options(serve)
-    serve.add_argument("--render-workers", type=_workers, metavar="N",
+    serve.add_argument("--render-workers", type=argtypes.checked(serve_options.workers_value), metavar="N",
                        help="processes that render films (default: one per core; 0 renders in the spool thread)")
     forwarding.add_serve_options(serve)
-    serve.add_argument("-ta", "--acse-timeout", type=float, metavar="SECONDS",
+    serve.add_argument("-ta", "--acse-timeout", type=argtypes.seconds, metavar="SECONDS",
                        help="timeout for association negotiation and release (default 30)")
-    serve.add_argument("-td", "--dimse-timeout", type=float, metavar="SECONDS",
+    serve.add_argument("-td", "--dimse-timeout", type=argtypes.seconds, metavar="SECONDS",
                        help="timeout for the next DIMSE message (default 30)")
-    serve.add_argument("-tn", "--network-timeout", type=float, metavar="SECONDS",
+    serve.add_argument("-tn", "--network-timeout", type=argtypes.seconds, metavar="SECONDS",
                        help="close an association idle this long (default 60)")
-    serve.add_argument("-pdu", "--max-pdu", type=int, metavar="BYTES",
+    serve.add_argument("-pdu", "--max-pdu", type=argtypes.max_pdu, metavar="BYTES",
                        help="our Maximum PDU Length (default: the profile's max_pdu_size; 0: unlimited)")
     logs = serve.add_argument_group("logging")
     level = logs.add_mutually_exclusive_group()

@@ -75,7 +75,7 @@ def output_folder(output: str | None = None, config: str | None = None,
     return default_output(env)
 
 
-def _port(value) -> int:
+def port_value(value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError("must be a TCP port number 0..65535")
     try:
@@ -87,7 +87,7 @@ def _port(value) -> int:
     return number
 
 
-def _seconds(value) -> float:
+def seconds_value(value) -> float:
     try:
         number = float(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
@@ -97,7 +97,7 @@ def _seconds(value) -> float:
     return number
 
 
-def _max_pdu(value) -> int | None:
+def max_pdu_value(value) -> int | None:
     if value is None or value == "":
         return None
     try:
@@ -109,9 +109,16 @@ def _max_pdu(value) -> int | None:
     return number
 
 
-def _ae_title(value) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 16 or "\\" in value:
-        raise ValueError("must be an AE title of 1..16 characters without backslash")
+def ae_title_value(value) -> str:
+    if (not isinstance(value, str) or not value.strip() or len(value) > 16 or "\\" in value
+            or not all(" " <= c <= "~" for c in value)):
+        raise ValueError("must be an AE title of 1..16 ASCII characters without backslash")
+    return value
+
+
+def _folder(value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a folder (an empty value would write into the current directory)")
     return value
 
 
@@ -130,7 +137,7 @@ def _choice(choices: tuple[str, ...], fold=str.lower) -> Callable[[Any], str]:
 
 
 def _optional_port(value):
-    return None if value is None or value == "" else _port(value)
+    return None if value is None or value == "" else port_value(value)
 
 
 def _entries(shape: str) -> Callable[[Any], list[str]]:
@@ -144,11 +151,15 @@ def _entries(shape: str) -> Callable[[Any], list[str]]:
     return check
 
 
-def _workers(value) -> int | None:
+MAX_RENDER_WORKERS = 64
+
+
+def workers_value(value) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not str(value).isdigit():
-        raise ValueError("must be a number of processes, 0 or more (0 renders in the spool thread)")
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) > MAX_RENDER_WORKERS:
+        raise ValueError(f"must be a number of processes, 0..{MAX_RENDER_WORKERS} "
+                         "(0 renders in the spool thread; default one per core)")
     return int(value)
 
 
@@ -159,7 +170,7 @@ def _limit(value) -> float | None:
         number = float(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         number = None
-    if number is None or number <= 0:
+    if number is None or not 0 < number < float("inf"):  # also refuses nan
         raise ValueError("must be a positive number (leave it out for no limit)")
     return number
 
@@ -172,10 +183,10 @@ class Option:
 
 
 OPTIONS = (
-    Option("port", _port, 11112),
+    Option("port", port_value, 11112),
     Option("host", _text, ""),
-    Option("ae_title", _ae_title, "PRINTSCP"),
-    Option("output", _text, None),  # default_output() at resolve time
+    Option("ae_title", ae_title_value, "PRINTSCP"),
+    Option("output", _folder, None),  # default_output() at resolve time
     Option("profile", _text, profiles.DEFAULT_PROFILE),
     Option("printer", _entries("AE_TITLE=PROFILE"), None),
     Option("default_printer", _text, None),
@@ -184,12 +195,12 @@ OPTIONS = (
     Option("control_port", _optional_port, None),  # the older name of http_port
     Option("http_host", _text, "127.0.0.1"),
     Option("http_token", _text, None),
-    Option("render_workers", _workers, None),
+    Option("render_workers", workers_value, None),
     Option("forward", _entries("AET@HOST:PORT or cups:QUEUE"), None),  # more in the config file's [[forward]] tables
-    Option("acse_timeout", _seconds, 30.0),
-    Option("dimse_timeout", _seconds, 30.0),
-    Option("network_timeout", _seconds, 60.0),
-    Option("max_pdu", _max_pdu, None),
+    Option("acse_timeout", seconds_value, 30.0),
+    Option("dimse_timeout", seconds_value, 30.0),
+    Option("network_timeout", seconds_value, 60.0),
+    Option("max_pdu", max_pdu_value, None),
     Option("log_level", _choice(LOG_LEVELS, str.upper), None),
     Option("log_file", _text, None),
     Option("log_format", _choice(LOG_FORMATS), "text"),
@@ -209,12 +220,12 @@ def _config_key(key: str) -> str:
 def read_config(path: str) -> tuple[dict, list[str]]:
     """The --config file as {option: raw value}, plus its problems (unknown keys, bad shape)."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         return {}, [f"{path}: no such config file (check --config / PRINTSCP_CONFIG)"]
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [f"{path}: cannot read the config file: {getattr(exc, 'strerror', None) or exc}"]
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         return {}, [f"{path}: not valid TOML: {exc}"]
     values, problems = {}, []
     known = [*BY_NAME, *CONFIG_ALIASES, *TABLES, *FORWARDING_TABLES]
@@ -253,6 +264,14 @@ def read_config(path: str) -> tuple[dict, list[str]]:
         else:
             problems.append(f"{path}: {key}: unknown key{did_you_mean(key, known)}; known: {', '.join(known)}")
     return values, problems
+
+
+def unknown_environment(env: Mapping[str, str] = os.environ) -> list[str]:
+    """PRINTSCP_* variables that are no serve setting (a typo such as PRINTSCP_PROT), each with a hint."""
+    known = {ENV_PREFIX + o.name.upper() for o in OPTIONS} | {f"{ENV_PREFIX}RETENTION_{k.upper()}" for k in RETENTION_KEYS}
+    known.add(ENV_PREFIX + "CONFIG")
+    return [f"{name} is not a printscp setting, ignored{did_you_mean(name, known)}"
+            for name in sorted(env) if name.startswith(ENV_PREFIX) and name not in known]
 
 
 def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tuple[dict, dict]:

@@ -51,8 +51,9 @@ def serve_args(tmp_path: Path, *extra: str) -> list[str]:
 # --------------------------------------------------------------------------- ports
 
 
-@pytest.mark.parametrize("port, needle", [("70000", "70000 is outside 0..65535"), ("-1", "-1 is outside"),
-                                          ("abc", "'abc' is not a port number")])
+@pytest.mark.parametrize("port, needle", [("70000", "'70000' must be a TCP port number 0..65535"),
+                                          ("-1", "'-1' must be a TCP port number"),
+                                          ("abc", "'abc' must be a TCP port number")])
 def test_a_bad_port_is_a_usage_error(tmp_path, port, needle):
     done = run_cli("serve", "--port", port, cwd=tmp_path)
     assert_fails(done, 2, needle, "--port")
@@ -246,3 +247,59 @@ def test_a_fault_file_check_reports_every_rule_with_a_problem(tmp_path):
     assert "after_films: expected an integer of at least 1" in err
     err = assert_fails(run_cli(*serve_args(tmp_path, "--faults", str(faults)), cwd=tmp_path), 2, lines=4)
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- found by fuzzing (2026-11-30)
+
+
+@pytest.mark.parametrize("args, code, needle", [
+    (["print", "--port", "70000", "--demo"], 2, "--port: '70000' must be the printer's TCP port, 1..65535"),
+    (["print", "--port", "0", "--demo"], 2, "must be the printer's TCP port"),
+    (["print", "-aet", "ÄÖ", "--demo"], 2, "-aet/--calling: 'ÄÖ' must be an AE title of 1..16 ASCII"),
+    (["print", "-aec", "A\\B", "--demo"], 2, "must be an AE title"),
+    (["print", "--dpi", "0", "--demo"], 2, "--dpi: '0' must be a resolution of 50..1200"),
+    (["print", "--max-pdu", "1", "--demo"], 2, "--max-pdu: '1' must be 0 (unlimited) or 4096..16777216"),
+    (["print", "-tn", "nan", "--demo"], 2, "-tn/--network-timeout: 'nan' must be a number of seconds"),
+    (["print", "--copies", "abc", "--demo"], 2, "--copies: invalid int value"),  # one line, not the usage
+    (["print", "--host", "nonexistent.invalid", "--port", "11112", "--demo"], 3, "no such host"),
+    (["serve", "--tls-port", "70000"], 2, "--tls-port: '70000' must be a TCP port number"),
+    (["serve", "--render-workers", "100000"], 2, "must be a number of processes, 0..64"),
+    (["serve", "-od", ""], 2, "--output = '': must be a folder"),
+    (["jobs", "list", "--since", "100000000d"], 2, "--since: '100000000d': give a date"),
+    (["printer", "status", "--control", "garbage"], 2, "--control 'garbage': give HOST:PORT or PORT"),
+    (["printer", "status", "--control", "127.0.0.1:99999"], 2, "give HOST:PORT or PORT"),
+])
+def test_bad_values_are_one_line_with_the_documented_exit_code(tmp_path, args, code, needle):
+    done = run_cli(*args, cwd=tmp_path)
+    if args[0] == "print" and code == 3:  # the SCU reports its step and summary on stdout
+        assert done.returncode == 3 and needle in done.stdout and "Traceback" not in done.stderr, done
+        return
+    assert_fails(done, code, needle)
+
+
+def test_the_control_command_pointed_at_a_dicom_port_cannot_reach_a_control_endpoint(tmp_path):
+    args = serve_args(tmp_path)
+    port = int(args[args.index("--port") + 1])
+    proc = subprocess.Popen([sys.executable, "-m", "printscp", *args],
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, STARTUP_TIMEOUT, proc)
+        done = run_cli("printer", "status", "--control", f"127.0.0.1:{port}", cwd=tmp_path)
+        assert_fails(done, 3, "does not speak HTTP")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+
+
+def test_a_job_id_is_matched_literally_not_as_a_like_pattern(tmp_path):
+    out = tmp_path / "out"
+    for n in (1, 2):
+        folder = out / "2026-11-30" / f"20261130-100000-000{n}-SCU"
+        folder.mkdir(parents=True)
+        (folder / "job.json").write_text(f'{{"job_id": "20261130-100000-000{n}", "state": "DONE", "films": []}}')
+    for ref in ("%2", "0_02", "%"):
+        done = run_cli("jobs", "delete", ref, "--output", str(out), cwd=tmp_path)
+        assert_fails(done, 2, f"no job {ref!r}")
+    assert (out / "2026-11-30" / "20261130-100000-0002-SCU").exists()
+    assert_fails(run_cli("jobs", "show", "", "--output", str(out), cwd=tmp_path), 2, "no job id given")

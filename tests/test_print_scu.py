@@ -273,7 +273,7 @@ def test_usage_errors_exit_2(capsys, tmp_path):
     assert "CENTER,WIDTH" in capsys.readouterr().err
     (tmp_path / "x.dcm").write_text("not dicom")
     assert main(["print", str(tmp_path / "x.dcm")]) == 2
-    assert "not a readable DICOM file" in capsys.readouterr().err
+    assert "not a DICOM file (no DICOM header)" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["print", MR, "--as", "nonsense"])
     assert exc.value.code == 2

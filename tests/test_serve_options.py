@@ -41,7 +41,7 @@ def test_output_defaults_to_the_systemd_state_directory(tmp_path):
 
 @pytest.mark.parametrize("name, value, needle", [
     ("PRINTSCP_DIMSE_TIMEOUT", "0", "more than 0"), ("PRINTSCP_MAX_PDU", "100", "4096..16777216"),
-    ("PRINTSCP_AE_TITLE", "A" * 17, "1..16 characters"), ("PRINTSCP_LOG_FORMAT", "jsno", "did you mean 'json'?"),
+    ("PRINTSCP_AE_TITLE", "A" * 17, "1..16 ASCII characters"), ("PRINTSCP_LOG_FORMAT", "jsno", "did you mean 'json'?"),
     ("PRINTSCP_RETENTION_MAX_AGE_DAYS", "-1", "positive number"),
 ])
 def test_bad_values_name_their_source(name, value, needle):
@@ -59,7 +59,7 @@ def test_forwarding_mistakes_are_reported_with_the_others(tmp_path):
         serve_options.resolve({"config": str(config)}, {})
     port, forward = caught.value.problems
     assert port.startswith(f"{config}: port = 'eleven'")
-    assert forward == "forward destination cups:paper: dpi = 'high': give a whole number"
+    assert forward == f"{config}: [[forward]] #1: forward destination cups:paper: dpi = 'high': give a whole number"
 
     config.write_text('forward = "PACS@127.0.0.1:104"\n')
     with pytest.raises(serve_options.ConfigError) as caught:

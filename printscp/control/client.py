@@ -8,6 +8,7 @@ server; 3 no printscp answers at the control address.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import sys
@@ -31,6 +32,8 @@ class Failed(Exception):
 def request(control: str, method: str, path: str, body: dict | None = None) -> dict:
     """One JSON call to the control endpoint at HOST:PORT (or PORT)."""
     host, _, port = control.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in "/?#@ \\"):
+        raise Failed(EXIT_INVALID, f"--control {control!r}: give HOST:PORT or PORT, the port of serve's --http-port")
     url = f"http://{host or '127.0.0.1'}:{port}{path}"
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"} if data else {}
@@ -46,8 +49,9 @@ def request(control: str, method: str, path: str, body: dict | None = None) -> d
         except ValueError:
             message = exc.reason
         raise Failed(EXIT_INVALID, f"the server refused: {message}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:  # HTTPException: not HTTP
+        reason = "what answers there does not speak HTTP" if isinstance(exc, http.client.HTTPException) \
+            else getattr(exc, "reason", exc)
         raise Failed(EXIT_UNREACHABLE, f"cannot reach printscp's control endpoint at {control} ({reason}); is "
                                        "`printscp serve` running there, with --http-port not 0?") from None
 

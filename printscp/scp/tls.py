@@ -57,9 +57,11 @@ def server_context(cert: Path | None, key: Path | None, ca: Path | None = None) 
 # ---- serve's command-line options (one group, kept here so cli.py only calls two functions) ----
 
 def add_arguments(parser) -> None:
+    from printscp import argtypes
+
     group = parser.add_argument_group(
         "DICOM TLS", "a TLS port beside the plain one (or instead of it, with --tls-only); TLS 1.2 or later")
-    group.add_argument("--tls-port", type=int, metavar="PORT", help="TCP port for DICOM over TLS (2762 is usual)")
+    group.add_argument("--tls-port", type=argtypes.port, metavar="PORT", help="TCP port for DICOM over TLS (2762 is usual)")
     group.add_argument("--tls-cert", metavar="PEM", help="the server's certificate (chain), PEM")
     group.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert, PEM, not encrypted")
     group.add_argument("--tls-ca", metavar="PEM",

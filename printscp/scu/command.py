@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydicom import Dataset
 
+from printscp import argtypes
 from printscp.scu import demo, pixels
 from printscp.scu.behaviours import BEHAVIOURS, combine
 from printscp.scu.link import Options
@@ -36,7 +37,7 @@ class UsageError(ValueError):
     pass
 
 
-class _IntermixedParser(argparse.ArgumentParser):
+class _IntermixedParser(argtypes.OneLineParser):
     """Files may come before, between and after options (`print a.dcm --layout X b.dcm`)."""
 
     _inside = False
@@ -70,17 +71,17 @@ def _add_print(sub) -> None:
     p.add_argument("--demo", action="store_true", help="print the built-in test films (wedge, geometry, SMPTE, colour)")
     net = p.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="printer host (default 127.0.0.1)")
-    net.add_argument("--port", type=int, default=11112, help="printer port (default 11112)")
-    net.add_argument("-aec", "--called", default="PRINTSCP", help="called AE title (default PRINTSCP)")
-    net.add_argument("-aet", "--calling", default="PRINTSCU", help="our AE title (default PRINTSCU)")
-    net.add_argument("--max-pdu", type=int, default=16382, help="our maximum PDU length (default 16382)")
+    net.add_argument("--port", type=argtypes.peer_port, default=11112, help="printer port (default 11112)")
+    net.add_argument("-aec", "--called", type=argtypes.ae_title, default="PRINTSCP", help="called AE title (default PRINTSCP)")
+    net.add_argument("-aet", "--calling", type=argtypes.ae_title, default="PRINTSCU", help="our AE title (default PRINTSCU)")
+    net.add_argument("--max-pdu", type=argtypes.max_pdu, default=16382, help="our maximum PDU length (default 16382)")
     net.add_argument("--implicit-only", action="store_true", help="propose Implicit VR Little Endian only")
     net.add_argument("--no-print-job", action="store_true", help="do not propose the Print Job SOP Class")
     net.add_argument("--no-plut", action="store_true", help="do not propose the Presentation LUT SOP Class")
     net.add_argument("--color", action="store_true", help="print every image in the Basic Color meta SOP Class")
-    net.add_argument("-ta", "--acse-timeout", type=float, default=30.0, help="association timeout, s (default 30)")
-    net.add_argument("-td", "--dimse-timeout", type=float, default=60.0, help="response timeout, s (default 60)")
-    net.add_argument("-tn", "--network-timeout", type=float, default=60.0,
+    net.add_argument("-ta", "--acse-timeout", type=argtypes.seconds, default=30.0, help="association timeout, s (default 30)")
+    net.add_argument("-td", "--dimse-timeout", type=argtypes.seconds, default=60.0, help="response timeout, s (default 60)")
+    net.add_argument("-tn", "--network-timeout", type=argtypes.seconds, default=60.0,
                      help="TCP connect and idle timeout, s (default 60)")
     fs = p.add_argument_group("film session")
     fs.add_argument("--copies", type=int, help="Number of Copies")
@@ -120,12 +121,12 @@ def _add_print(sub) -> None:
     voi.add_argument("--window", metavar="C,W", help="VOI window centre,width (overrides the file's)")
     voi.add_argument("--voi", choices=["file", "auto"], default="file",
                      help="file: the file's window or VOI LUT, else auto (default); auto: 0.5-99.5 %% percentiles")
-    ib.add_argument("--dpi", type=int, default=300, help="print resolution for pre-composed films (default 300)")
+    ib.add_argument("--dpi", type=argtypes.dpi, default=300, help="print resolution for pre-composed films (default 300)")
     out = p.add_argument_group("behaviour and output")
     out.add_argument("--as", dest="behaviours", action="append", default=[], choices=sorted(BEHAVIOURS),
                      metavar="BEHAVIOUR", help="replay a modality habit (repeatable): " + ", ".join(BEHAVIOURS))
     out.add_argument("--wait", action="store_true", help="wait until each Print Job is DONE or FAILURE")
-    out.add_argument("--wait-timeout", type=float, default=120.0, help="seconds --wait waits (default 120)")
+    out.add_argument("--wait-timeout", type=argtypes.seconds, default=120.0, help="seconds --wait waits (default 120)")
     out.add_argument("--strict", action="store_true", help="exit 4 when any step answered a warning")
     out.add_argument("--json", action="store_true", help="one JSON document on stdout instead of lines")
     p.set_defaults(func=main)
@@ -146,12 +147,14 @@ def build(args: argparse.Namespace) -> tuple[PrintOptions, list[Sheet], list[She
         raise UsageError("nothing to print: give DICOM files or --demo")
     if args.plut and args.no_plut:
         raise UsageError("--plut needs the Presentation LUT SOP Class: drop --no-plut")
+    if args.color and args.gray:
+        raise UsageError("--color prints every image in colour, --gray every image in grayscale: give one")
+    if args.label is not None and len(args.label) > 64:
+        raise UsageError(f"--label is {len(args.label)} characters; a Film Session Label (LO) holds 64")
     behaviour = combine(args.behaviours)
     link = Options(args.host, args.port, args.called, args.calling, behaviour.max_pdu or args.max_pdu,
                    args.implicit_only or behaviour.implicit_only, args.acse_timeout, args.dimse_timeout,
                    args.network_timeout)
-    if len(args.called) > 16 or len(args.calling) > 16:
-        raise UsageError("AE titles are at most 16 characters")
     options = PrintOptions(link=link, behaviour=behaviour, layout=args.layout,
                            propose_plut=not args.no_plut, propose_print_job=not args.no_print_job,
                            session_print=args.session_print, wait=args.wait, wait_timeout=args.wait_timeout,

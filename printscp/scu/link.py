@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +68,12 @@ class Link:
                                                                            ImplicitVRLittleEndian]
         for uid in contexts:
             self.ae.add_requested_context(uid, syntaxes)
+        try:
+            socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:  # pynetdicom would raise it from its connect
+            self.ae.shutdown()
+            raise Unreachable(f"{options.host}: no such host ({getattr(exc, 'strerror', None) or exc}); "
+                              "check --host") from None
         self.assoc = self.ae.associate(options.host, options.port, ae_title=options.called,
                                        max_pdu=options.max_pdu)
         if not self.assoc.is_established:

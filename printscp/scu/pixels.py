@@ -9,6 +9,8 @@ reduced to luminance for a grayscale printer.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +73,7 @@ def parse_window(text: str) -> tuple[float, float]:
         c, w = float(center), float(width)
     except ValueError:
         raise ImageError(f"--window {text!r}: use CENTER,WIDTH, e.g. 40,400") from None
-    if not sep or w < 1:
+    if not sep or not (w >= 1 and math.isfinite(w) and math.isfinite(c)):  # nan fails every comparison
         raise ImageError(f"--window {text!r}: use CENTER,WIDTH with WIDTH >= 1, e.g. 40,400")
     return c, w
 
@@ -108,8 +110,10 @@ def load(path: str | Path, *, frames: str | None = None, window: tuple[float, fl
     name = Path(path).name
     try:
         ds = pydicom.dcmread(path)
-    except (OSError, pydicom.errors.InvalidDicomError) as exc:
-        raise ImageError(f"{path}: not a readable DICOM file ({exc})") from None
+    except pydicom.errors.InvalidDicomError:
+        raise ImageError(f"{path}: not a DICOM file (no DICOM header); give DICOM image files") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if "PixelData" not in ds and "FloatPixelData" not in ds:
         raise ImageError(f"{path}: has no pixel data (is it an image?)")
     try:

@@ -48,11 +48,11 @@ def open_store(output: str) -> Store:
 def since_value(text: str) -> str:
     """ISO date/time, or a span back from now: 30m, 2h, 7d."""
     units = {"m": "minutes", "h": "hours", "d": "days"}
-    if text[-1:] in units and text[:-1].isdigit():
-        return (datetime.now() - timedelta(**{units[text[-1]]: int(text[:-1])})).isoformat(timespec="seconds")
     try:
+        if text[-1:] in units and text[:-1].isdigit():
+            return (datetime.now() - timedelta(**{units[text[-1]]: int(text[:-1])})).isoformat(timespec="seconds")
         return datetime.fromisoformat(text).isoformat(timespec="seconds")
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date; or a span reaching before the year 1
         raise argparse.ArgumentTypeError(f"{text!r}: give a date (2026-11-29), a time (2026-11-29T10:00) "
                                          "or a span (30m, 2h, 7d)") from None
 
@@ -164,10 +164,15 @@ def _delete(args) -> int:
 def _export(args) -> int:
     def act(store):
         job = store.job(args.job)
+        if Path(args.dir).exists() and not Path(args.dir).is_dir():
+            raise Failed(EXIT_USAGE, f"{args.dir} is not a folder; give the folder to export into")
         target = Path(args.dir) / Path(job["folder"]).name
         if target.exists():
             raise Failed(EXIT_USAGE, f"{target} exists already; choose another DIR or remove it")
-        shutil.copytree(store.output / job["folder"], target)
+        try:
+            shutil.copytree(store.output / job["folder"], target)
+        except OSError as exc:
+            raise Failed(EXIT_USAGE, f"cannot export into {args.dir}: {exc.strerror or exc}; choose another DIR") from None
         for association_id in job["associations"]:
             record = store.association(association_id)
             (target / f"association-{association_id}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")

@@ -223,11 +223,11 @@ class Store:
             where.append("(called_ae = ? OR printer = ? OR profile = ?)")
             params += [printer] * 3
         if search:
-            where.append("(label LIKE ? OR calling_ae LIKE ? OR job_id LIKE ?)")
-            params += [f"%{search}%"] * 3
+            where.append("(label LIKE ? ESCAPE '\\' OR calling_ae LIKE ? ESCAPE '\\' OR job_id LIKE ? ESCAPE '\\')")
+            params += [f"%{_literal(search)}%"] * 3
         sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY queued DESC, job_id DESC LIMIT ? OFFSET ?"
-        rows = self._rows(sql, (*params, max(1, min(int(limit), MAX_LIMIT)), max(0, int(offset))))
+        rows = self._rows(sql, (*params, max(1, min(int(limit), MAX_LIMIT)), _offset(offset)))
         if rows:
             marks = ", ".join("?" * len(rows))
             films: dict[str, list] = {}
@@ -240,10 +240,14 @@ class Store:
 
     def resolve(self, ref: str) -> str:
         """A job id from the id itself, its folder name, or a unique end of it (e.g. 0005)."""
-        exact = self._rows("SELECT job_id FROM jobs WHERE job_id = ? OR folder LIKE ?", (ref, f"%/{ref}"))
+        if not ref.strip():
+            raise StoreError("no job id given; `printscp jobs list` shows the job ids")
+        exact = self._rows("SELECT job_id FROM jobs WHERE job_id = ? OR folder LIKE ? ESCAPE '\\'",
+                           (ref, f"%/{_literal(ref)}"))
         if len(exact) == 1:
             return exact[0]["job_id"]
-        found = self._rows("SELECT job_id FROM jobs WHERE job_id LIKE ? ORDER BY queued DESC LIMIT 6", (f"%{ref}",))
+        found = self._rows("SELECT job_id FROM jobs WHERE job_id LIKE ? ESCAPE '\\' ORDER BY queued DESC LIMIT 6",
+                           (f"%{_literal(ref)}",))
         if len(found) == 1:
             return found[0]["job_id"]
         if not found:
@@ -282,7 +286,7 @@ class Store:
             params.append(since)
         sql = "SELECT * FROM associations" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY started DESC LIMIT ? OFFSET ?"
-        return self._rows(sql, (*params, max(1, min(int(limit), MAX_LIMIT)), max(0, int(offset))))
+        return self._rows(sql, (*params, max(1, min(int(limit), MAX_LIMIT)), _offset(offset)))
 
     def association(self, association_id: str) -> dict:
         rows = self._rows("SELECT file FROM associations WHERE id = ?", (association_id,))
@@ -319,3 +323,14 @@ def _category(status) -> str:
         return category_of(int(str(status), 16))
     except ValueError:
         return "failure"
+
+
+def _literal(text: str) -> str:
+    """`text` matched as itself inside a LIKE pattern (ESCAPE '\\'): a job id given as '%2' or
+    '0_04' must not match other jobs (`jobs delete` acts on what it resolves)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _offset(value) -> int:
+    """SQLite takes a 64-bit OFFSET; anything past the rows is simply no rows."""
+    return min(max(0, int(value)), 1 << 62)

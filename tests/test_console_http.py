@@ -126,3 +126,31 @@ def test_a_failing_page_answers_500_without_a_traceback(console, printer, caplog
     assert status == 500 and b"error" in body
     assert call(port, "GET", "/")[0] == 200  # still serving
     assert "failed" in caplog.text and "Traceback" not in caplog.text
+
+
+def raw_call(port, method, path, body: bytes):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        rsp = conn.getresponse()
+        return rsp.status, rsp.read()
+    finally:
+        conn.close()
+
+
+def test_malformed_requests_get_4xx_or_nothing_not_500(console, printer):
+    """Found by fuzzing (2026-11-30): each of these was a 500."""
+    port = console()
+    assert call(port, "GET", "/api/jobs?offset=99999999999999999999")[0] in (200, 422)
+    status, body, _ = call(port, "GET", "/api/associations?offset=9223372036854775808")
+    assert status in (200, 422)
+    assert call(port, "GET", "/files/%00")[0] == 404
+    assert call(port, "GET", "/files/" + "x" * 300 + ".png")[0] == 404
+    status, answer, _ = call(port, "POST", "/status", {"status": "WARNING", "info": "SUPPLY LOW", "printer": ["PRINTSCP"]})
+    assert status == 400 and '"printer" must be a string' in json.loads(answer)["error"]
+    assert raw_call(port, "POST", "/status", b"[" * 100000 + b"]" * 100000)[0] == 400
+    deep = {"source": "deep.toml", "text": "x = " + "[" * 2000 + "]" * 2000}
+    status, answer, _ = call(port, "POST", "/faults", deep)
+    assert status == 400 and "not valid TOML" in json.loads(answer)["error"]
+    status, answer, _ = call(port, "POST", "/status", {"status": "NORMAL", "info": "FILM JAM"})
+    assert status == 400 and "NORMAL goes with NORMAL only" in json.loads(answer)["error"]

@@ -44,6 +44,9 @@ class Control:
         return {"printers": {ae: dict(zip(("status", "info"), p.printer.status)) for ae, p in printers.items()}}
 
     def set_printer_status(self, body: dict) -> dict:
+        for key in ("status", "info", "printer"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise ControlError(400, f'"{key}" must be a string')
         status = body.get("status")
         info = body.get("info") or ("NORMAL" if status == "NORMAL" else None)
         problem = status_problem(status, info) if info is not None else f"Printer Status {status} needs an info term"

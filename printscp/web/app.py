@@ -88,7 +88,7 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
             raise ControlError(400, f"a JSON body of 1 to {MAX_BODY} bytes is needed")
         try:
             body = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             raise ControlError(400, f"not JSON: {exc}") from None
         if not isinstance(body, dict):
             raise ControlError(400, "the body must be a JSON object")
@@ -164,8 +164,12 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
     @app.get("/files/{path:path}", include_in_schema=False)
     def files(path: str):
         root = store.output.resolve()
-        target = (root / path).resolve()
-        if root not in target.parents or not target.is_file() or target.suffix.lower() not in (".png", ".pdf", ".json"):
+        try:
+            target = (root / path).resolve()
+            found = root in target.parents and target.is_file()
+        except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+            found = False
+        if not found or target.suffix.lower() not in (".png", ".pdf", ".json"):
             raise HTTPException(404, "no such file")  # the store's database has none of these suffixes
         return FileResponse(target, headers={"Cache-Control": "max-age=3600" if THUMBS in target.parts else "no-cache"})
 

@@ -72,10 +72,10 @@ def load(directory: Path = FORMATS_DIR) -> Catalog:
 
 def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise FormatError(f"{path}: no such layout data file") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise FormatError(f"{path}: not valid TOML: {exc}") from None
 
 

@@ -13,6 +13,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import tomli_w
@@ -295,12 +296,12 @@ def resolve(name_or_path: str | Path) -> Path:
 def load(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
     path = resolve(name_or_path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ProfileError(_missing(name_or_path, path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: cannot read the profile: {getattr(exc, 'strerror', None) or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
     return from_dict(data, name=path.stem, path=path)
 
@@ -423,6 +424,10 @@ def _check_consistency(p: Profile, where: str) -> None:
         value = getattr(fb, key)
         need(value is None or fb.min_density <= value <= fb.max_density, f"[film_box] {key}",
              f"{value} is outside min_density..max_density")
+    need(fb.default_min_density is None or fb.default_max_density is None
+         or fb.default_min_density < fb.default_max_density, "[film_box] default_min_density",
+         f"{fb.default_min_density} must be below default_max_density {fb.default_max_density}: "
+         "every film box without densities of its own would be refused")
     for medium, bounds in fb.density_ranges.items():
         need(medium in fs.medium_types, f"[film_box] density_ranges.{medium}", "is not one of medium_types")
         need(len(bounds) == 2 and 0 <= bounds[0] < bounds[1] <= 500, f"[film_box] density_ranges.{medium}",
@@ -433,15 +438,30 @@ def _check_consistency(p: Profile, where: str) -> None:
          "need 0 <= min_density < max_density <= 500 (hundredths of OD)")
     for key in ("border_density", "empty_image_density"):
         value = getattr(fb, key)
-        need(value in ("BLACK", "WHITE") or value.isdigit(), f"[film_box] {key}",
-             f"{value!r} must be BLACK, WHITE or hundredths of OD")
+        need(value in ("BLACK", "WHITE") or (value.isdigit() and int(value) <= 500), f"[film_box] {key}",
+             f"{value!r} must be BLACK, WHITE or hundredths of OD (0..500)")
     need(bool(fb.resolutions), "[film_box] resolutions", "must define at least one resolution ID")
     for rid, dpi in fb.resolutions.items():
         need(50 <= dpi <= 1200, f"[film_box] resolutions.{rid}", f"{dpi} dpi is outside 50..1200")
     need(fb.illumination > 0 and fb.reflected_ambient_light >= 0 and fb.paper_illumination > 0,
          "[film_box] illumination/reflected_ambient_light", "must be positive")
     need(0 < fb.trim_width_mm <= 5, "[film_box] trim_width_mm", "must be more than 0 and at most 5 mm")
-    need(fb.margin_mm >= 0 and fb.spacing_mm >= 0, "[film_box] margin_mm/spacing_mm", "must not be negative")
+    need(0 <= fb.margin_mm <= 50 and 0 <= fb.spacing_mm <= 50, "[film_box] margin_mm/spacing_mm",
+         "must be 0..50 mm: a film must keep room for its images")
+    for medium in fs.medium_types:
+        need(0 < len(medium) <= 16 and all(c.isupper() or c.isdigit() or c in " _" for c in medium),
+             "[film_session] medium_types", f"{medium!r} is not a Medium Type term (upper-case CS, 1..16 characters)")
+    identity = p.printer
+    for key in ("printer_name", "manufacturer", "manufacturer_model_name", "device_serial_number",
+                "software_versions"):
+        value = getattr(identity, key)
+        need(len(value) <= 64 and "\\" not in value and value.isprintable(), f"[printer] {key}",
+             f"{value[:20]!r}... must be at most 64 printable characters without backslash (LO)")
+    date, time_ = identity.date_of_last_calibration, identity.time_of_last_calibration
+    need(not date or (len(date) == 8 and date.isdigit() and _is_date(date)), "[printer] date_of_last_calibration",
+         f"{date!r} must be a DICOM date, YYYYMMDD")
+    need(not time_ or (time_[:6].isdigit() and len(time_) in (2, 4, 6) and _is_time(time_)),
+         "[printer] time_of_last_calibration", f"{time_!r} must be a DICOM time, HHMMSS")
     need(bool(ib.bits_stored), "[image_box] bits_stored", "must list 8, 12 or both")
     need(p.presentation_lut.supported or not p.presentation_lut.bit_depth_match_required,
          "[presentation_lut] bit_depth_match_required", "needs supported = true")
@@ -469,6 +489,19 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(0 < p.events.reply_timeout_s <= 60, "[events] reply_timeout_s", "must be more than 0 and at most 60")
     if problems:
         raise ProfileError("\n".join(problems))
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y%m%d")
+        return True
+    except ValueError:
+        return False
+
+
+def _is_time(text: str) -> bool:
+    hours, minutes, seconds = int(text[:2]), int(text[2:4] or 0), int(text[4:6] or 0)
+    return hours < 24 and minutes < 60 and seconds < 60
 
 
 def to_toml(p: Profile) -> str:

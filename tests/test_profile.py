@@ -23,6 +23,17 @@ def test_default_profile_loads_with_its_documented_defaults():
         ({"image_box": {"bits_stored": [16]}}, "bits_stored: 16 is not one of"),
         ({"association": {"meta_sop_classes": []}}, "meta_sop_classes: must list at least one"),
         ({"film_box": {"resolutions": {"STANDARD": 10}}}, "resolutions.STANDARD"),
+        # found by fuzzing: each loaded, then the printer refused every film or answered nonsense
+        ({"film_box": {"default_min_density": 305, "default_max_density": 300}},
+         "default_min_density: 305 must be below default_max_density 300"),
+        ({"film_box": {"margin_mm": 1e6}}, "margin_mm/spacing_mm: must be 0..50 mm"),
+        ({"film_box": {"border_density": "99999"}}, "border_density: '99999' must be BLACK, WHITE or hundredths"),
+        ({"printer": {"printer_name": "P" * 65}}, "[printer] printer_name"),
+        ({"printer": {"printer_name": "A\\B"}}, "[printer] printer_name"),
+        ({"printer": {"date_of_last_calibration": "yesterday"}}, "must be a DICOM date, YYYYMMDD"),
+        ({"printer": {"date_of_last_calibration": "20261331"}}, "must be a DICOM date, YYYYMMDD"),
+        ({"printer": {"time_of_last_calibration": "99:99"}}, "must be a DICOM time, HHMMSS"),
+        ({"film_session": {"medium_types": ["PAPER", "M" * 17]}}, "is not a Medium Type term"),
     ],
 )
 def test_a_broken_profile_names_the_key_and_the_problem(sections, fragment):
@@ -58,3 +69,10 @@ def test_a_printer_may_define_its_own_film_size_ids():
         profile_with(film_box={"own_film_sizes": {"upp": [100, 75]}})
     with pytest.raises(profiles.ProfileError, match="default_max_density: 400 is outside"):
         profile_with(film_box={"default_max_density": 400})
+
+
+def test_a_profile_nested_too_deeply_is_not_valid_toml(tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(profiles.ProfileError, match=r"deep\.toml: not valid TOML"):
+        profiles.load(deep)

@@ -97,7 +97,7 @@ def shipped() -> list[str]:
 def load(name_or_path: str | Path) -> FaultPlan:
     path = resolve(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         if path.parent == FAULTS_DIR and not str(name_or_path).endswith(".toml"):
             close = difflib.get_close_matches(str(name_or_path), shipped(), n=1)
@@ -113,7 +113,7 @@ def load(name_or_path: str | Path) -> FaultPlan:
 def loads(text: str, source: str) -> FaultPlan:
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise FaultError(f"{source}: not valid TOML: {exc}") from None
     return from_dict(data, source)
 
@@ -260,8 +260,10 @@ def _step(item: dict, n: int, source: str) -> Step:
         raise FaultError(f"{where} after_films: expected an integer of at least 1, got {after_films!r}")
     after_seconds = item.get("after_seconds")
     if after_seconds is not None:
-        if not isinstance(after_seconds, (int, float)) or isinstance(after_seconds, bool) or after_seconds < 0:
-            raise FaultError(f"{where} after_seconds: expected a number of seconds, at least 0, got {after_seconds!r}")
+        if (not isinstance(after_seconds, (int, float)) or isinstance(after_seconds, bool)
+                or not 0 <= after_seconds <= 366 * 86400):  # also refuses nan and inf
+            raise FaultError(f"{where} after_seconds: expected a number of seconds, 0..31622400 (a year), "
+                             f"got {after_seconds!r}")
         after_seconds = float(after_seconds)
     printer_status = _printer_status(item, where)
     if printer_status is None:

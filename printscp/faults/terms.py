@@ -50,4 +50,7 @@ def status_problem(status: object, info: object) -> str | None:
     """Why (status, info) cannot be a Printer Status / Printer Status Info pair, or None."""
     if status not in PRINTER_STATUSES:
         return f"Printer Status {status!r} must be one of {', '.join(PRINTER_STATUSES)}"
+    if (status == "NORMAL") != (info == "NORMAL"):
+        return (f"Printer Status {status} cannot go with the info {info!r}: NORMAL goes with NORMAL only "
+                "(PS3.3 C.13.9.1)")
     return term_problem(info)

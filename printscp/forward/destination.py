@@ -87,10 +87,16 @@ def parse(spec: str, **options) -> Destination:
         raise DestinationError(f"forward destination {spec}: format {dest.format!r} is not one of sc, pdf, both")
     if not 10 <= int(dest.dpi) <= 1200:
         raise DestinationError(f"forward destination {spec}: dpi {dest.dpi} is outside 10..1200")
-    if not 0 < len(dest.calling_ae) <= 16:
-        raise DestinationError(f"forward destination {spec}: calling_ae must be 1 to 16 characters")
-    if dest.retry_initial_s <= 0 or dest.retry_max_s < dest.retry_initial_s:
-        raise DestinationError(f"forward destination {spec}: need 0 < retry_initial_s <= retry_max_s")
+    if (not 0 < len(dest.calling_ae.strip()) <= 16 or "\\" in dest.calling_ae
+            or not all(" " <= c <= "~" for c in dest.calling_ae)):
+        raise DestinationError(f"forward destination {spec}: calling_ae must be 1 to 16 ASCII characters "
+                               "without backslash")
+    if not 0 < dest.timeout_s <= 3600:  # also refuses nan
+        raise DestinationError(f"forward destination {spec}: timeout_s {dest.timeout_s} is outside 0..3600 seconds")
+    if not 0 < dest.retry_initial_s <= dest.retry_max_s <= 86400:
+        raise DestinationError(f"forward destination {spec}: need 0 < retry_initial_s <= retry_max_s <= 86400")
+    if dest.max_attempts < 0:
+        raise DestinationError(f"forward destination {spec}: max_attempts must be 0 (keep trying) or more")
     return dest
 
 

@@ -35,17 +35,28 @@ def settings(config: dict, specs: list[str] | None, source: str = "config"):
     if rules is not None and not isinstance(rules, dict):
         raise destinations.DestinationError(f"{source}: identity: use an [identity] table (docs/forwarding.md)")
     found: dict[str, destinations.Destination] = {}
+    problems: list[str] = []  # every table's, as serve reports every other mistake at once
     for n, table in enumerate(forward, start=1):
         table = dict(table)
         spec = table.pop("destination", None)
         if not spec:
-            raise destinations.DestinationError(f"{source}: [[forward]] #{n} needs destination = "
-                                                "\"AET@HOST:PORT\" or \"cups:QUEUE\"")
-        dest = destinations.parse(str(spec), **table)
+            problems.append(f"{source}: [[forward]] #{n} needs destination = \"AET@HOST:PORT\" or \"cups:QUEUE\"")
+            continue
+        try:
+            dest = destinations.parse(str(spec), **table)
+        except destinations.DestinationError as exc:
+            problems.append(f"{source}: [[forward]] #{n}: {exc}")
+            continue
         found[dest.spec] = dest
     for spec in specs or []:
-        dest = destinations.parse(spec)
+        try:
+            dest = destinations.parse(spec)
+        except destinations.DestinationError as exc:
+            problems.append(f"--forward: {exc}")
+            continue
         found.setdefault(dest.spec, dest)
+    if problems:
+        raise destinations.DestinationError("\n".join(problems))
     return list(found.values()), identity.from_config(rules, source)
 
 

@@ -446,8 +446,11 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(fb.illumination > 0 and fb.reflected_ambient_light >= 0 and fb.paper_illumination > 0,
          "[film_box] illumination/reflected_ambient_light", "must be positive")
     need(0 < fb.trim_width_mm <= 5, "[film_box] trim_width_mm", "must be more than 0 and at most 5 mm")
-    need(0 <= fb.margin_mm <= 50 and 0 <= fb.spacing_mm <= 50, "[film_box] margin_mm/spacing_mm",
-         "must be 0..50 mm: a film must keep room for its images")
+    widest = max((min(_film_size_mm(size, fb)) for size in fb.film_sizes if _film_size_mm(size, fb)), default=0)
+    need(0 <= fb.margin_mm and 2 * fb.margin_mm < widest and 0 <= fb.spacing_mm < widest,
+         "[film_box] margin_mm/spacing_mm",
+         f"must leave room for images: 0 <= margin_mm < {widest / 2:g} and 0 <= spacing_mm < {widest:g} "
+         "(the narrower side of the largest film)")
     for medium in fs.medium_types:
         need(0 < len(medium) <= 16 and all(c.isupper() or c.isdigit() or c in " _" for c in medium),
              "[film_session] medium_types", f"{medium!r} is not a Medium Type term (upper-case CS, 1..16 characters)")
@@ -489,6 +492,11 @@ def _check_consistency(p: Profile, where: str) -> None:
     need(0 < p.events.reply_timeout_s <= 60, "[events] reply_timeout_s", "must be more than 0 and at most 60")
     if problems:
         raise ProfileError("\n".join(problems))
+
+
+def _film_size_mm(size: str, fb) -> tuple[float, float] | None:
+    dims = fb.own_film_sizes.get(size) or layout.FILM_SIZES_MM.get(size)
+    return tuple(dims) if dims and len(dims) == 2 else None
 
 
 def _is_date(text: str) -> bool:

@@ -26,7 +26,8 @@ def test_default_profile_loads_with_its_documented_defaults():
         # found by fuzzing: each loaded, then the printer refused every film or answered nonsense
         ({"film_box": {"default_min_density": 305, "default_max_density": 300}},
          "default_min_density: 305 must be below default_max_density 300"),
-        ({"film_box": {"margin_mm": 1e6}}, "margin_mm/spacing_mm: must be 0..50 mm"),
+        ({"film_box": {"margin_mm": 1e6}}, "margin_mm/spacing_mm: must leave room for images"),
+        ({"film_box": {"margin_mm": float("inf")}}, "margin_mm/spacing_mm: must leave room for images"),
         ({"film_box": {"border_density": "99999"}}, "border_density: '99999' must be BLACK, WHITE or hundredths"),
         ({"printer": {"printer_name": "P" * 65}}, "[printer] printer_name"),
         ({"printer": {"printer_name": "A\\B"}}, "[printer] printer_name"),

@@ -39,8 +39,9 @@ def server_context(cert: Path | None, key: Path | None, ca: Path | None = None) 
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_cert_chain(str(cert), str(key))
-    except FileNotFoundError as exc:
-        raise TLSSetupError(f"TLS: no such file: {exc.filename}") from None
+    except FileNotFoundError as exc:  # load_cert_chain does not always name the file
+        missing = exc.filename or next((str(p) for p in (cert, key) if not Path(p).is_file()), f"{cert} or {key}")
+        raise TLSSetupError(f"TLS: no such file: {missing} (check --tls-cert and --tls-key)") from None
     except ssl.SSLError as exc:
         raise TLSSetupError(f"TLS: {cert} and {key} are not a PEM certificate and its key: {exc.reason or exc}") from None
     if ca is not None:

@@ -178,7 +178,8 @@ def build(args: argparse.Namespace) -> tuple[PrintOptions, list[Sheet], list[She
     color: list[pixels.PrintImage] = []
     for path in args.files:
         if not Path(path).is_file():
-            raise UsageError(f"{path}: no such file")
+            raise UsageError(f"{path}: " + ("a folder; give the DICOM files in it" if Path(path).is_dir()
+                                           else "no such file"))
         for image in pixels.load(path, frames=args.frames, window=window, voi_auto=args.voi == "auto",
                                  bits=args.bits, gray=args.gray):
             (color if (image.is_color or args.color) and not args.gray else gray).append(image)

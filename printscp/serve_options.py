@@ -260,6 +260,8 @@ def read_config(path: str) -> tuple[dict, list[str]]:
                 else:
                     values[f"retention.{sub}"] = raw
         elif _config_key(key) in BY_NAME:
+            if key in CONFIG_ALIASES and CONFIG_ALIASES[key] in data:
+                problems.append(f"{path}: {key} and {CONFIG_ALIASES[key]}: {key} is the older name; give one")
             values[_config_key(key)] = value
         else:
             problems.append(f"{path}: {key}: unknown key{did_you_mean(key, known)}; known: {', '.join(known)}")
@@ -296,6 +298,9 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> tupl
             options[option.name] = option.parse(raw)
         except ValueError as exc:
             problems.append(f"{source} = {raw!r}: {exc}")
+    if None not in (options["http_port"], options["control_port"]) and options["http_port"] != options["control_port"]:
+        problems.append(f"http_port {options['http_port']} and control_port {options['control_port']}: "
+                        "control_port is the older name of http_port; give one")
     options[FORWARDING] = _forwarding(config.get(FORWARDING, {}), options.get("forward"), path, problems)
     retention = {}
     for key, parse in RETENTION_KEYS.items():

@@ -268,6 +268,8 @@ def test_a_fault_file_check_reports_every_rule_with_a_problem(tmp_path):
     (["jobs", "list", "--since", "100000000d"], 2, "--since: '100000000d': give a date"),
     (["printer", "status", "--control", "garbage"], 2, "--control 'garbage': give HOST:PORT or PORT"),
     (["printer", "status", "--control", "127.0.0.1:99999"], 2, "give HOST:PORT or PORT"),
+    (["serve", "--http-port", "8081", "--control-port", "8082"], 2, "control_port is the older name of http_port"),
+    (["print", "--demo", "--frames", "x"], 2, "--frames 'x': use numbers and ranges from 1"),
 ])
 def test_bad_values_are_one_line_with_the_documented_exit_code(tmp_path, args, code, needle):
     done = run_cli(*args, cwd=tmp_path)

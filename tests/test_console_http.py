@@ -154,3 +154,5 @@ def test_malformed_requests_get_4xx_or_nothing_not_500(console, printer):
     assert status == 400 and "not valid TOML" in json.loads(answer)["error"]
     status, answer, _ = call(port, "POST", "/status", {"status": "NORMAL", "info": "FILM JAM"})
     assert status == 400 and "NORMAL goes with NORMAL only" in json.loads(answer)["error"]
+    assert call(port, "GET", "/api/jobs?since=yesterday")[0] == 422  # the command line refuses it too
+    assert call(port, "GET", "/api/jobs?since=2h")[0] == 200

@@ -174,6 +174,8 @@ def build(args: argparse.Namespace) -> tuple[PrintOptions, list[Sheet], list[She
     if args.plut:
         options.plut = presentation_lut(args.plut)
     window = pixels.parse_window(args.window) if args.window else None
+    if args.frames:  # its syntax now: it picks frames of multi-frame files only, single frames print as they are
+        pixels.parse_frames(args.frames, 1 << 30, "")
     gray: list[pixels.PrintImage] = []
     color: list[pixels.PrintImage] = []
     for path in args.files:

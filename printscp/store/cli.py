@@ -13,14 +13,13 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from printscp.forward import commands as forward_commands
 from printscp.forward import state as forward_state
 from printscp.scu import replay as replay_command
 from printscp.serve_options import output_folder
-from printscp.store.db import DB_NAME, Store, StoreError
+from printscp.store.db import DB_NAME, Store, StoreError, since_bound
 from printscp.store.report import association_report, job_summary
 
 EXIT_RUNTIME, EXIT_USAGE = 1, 2
@@ -47,14 +46,10 @@ def open_store(output: str) -> Store:
 
 def since_value(text: str) -> str:
     """ISO date/time, or a span back from now: 30m, 2h, 7d."""
-    units = {"m": "minutes", "h": "hours", "d": "days"}
     try:
-        if text[-1:] in units and text[:-1].isdigit():
-            return (datetime.now() - timedelta(**{units[text[-1]]: int(text[:-1])})).isoformat(timespec="seconds")
-        return datetime.fromisoformat(text).isoformat(timespec="seconds")
-    except (ValueError, OverflowError):  # not a date; or a span reaching before the year 1
-        raise argparse.ArgumentTypeError(f"{text!r}: give a date (2026-11-29), a time (2026-11-29T10:00) "
-                                         "or a span (30m, 2h, 7d)") from None
+        return since_bound(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _run(args, action) -> int:

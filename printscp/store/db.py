@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from printscp.status import category_of
@@ -334,3 +335,16 @@ def _literal(text: str) -> str:
 def _offset(value) -> int:
     """SQLite takes a 64-bit OFFSET; anything past the rows is simply no rows."""
     return min(max(0, int(value)), 1 << 62)
+
+
+def since_bound(text: str) -> str:
+    """`--since` / `?since=`: an ISO date or time, or a span back from now (30m, 2h, 7d), as the
+    ISO time jobs are compared with; ValueError says how to write it."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    try:
+        if text[-1:] in units and text[:-1].isdigit():
+            return (datetime.now() - timedelta(**{units[text[-1]]: int(text[:-1])})).isoformat(timespec="seconds")
+        return datetime.fromisoformat(text).isoformat(timespec="seconds")
+    except (ValueError, OverflowError):  # not a date; or a span reaching before the year 1
+        raise ValueError(f"{text!r}: give a date (2026-11-29), a time (2026-11-29T10:00) "
+                         "or a span (30m, 2h, 7d)") from None

@@ -20,6 +20,7 @@ from printscp.control.server import MAX_BODY, Control, ControlError
 from printscp.faults import FaultError, resolve, shipped
 from printscp.forward import state as forward_state
 from printscp.store import Store, StoreError
+from printscp.store.db import since_bound
 from printscp.store.explain import explain
 from printscp.store.thumbs import THUMBS
 
@@ -136,6 +137,11 @@ def create_app(store: Store, control: Control, *, token: str | None = None, loop
     @app.get("/api/jobs", tags=["jobs"], summary="Jobs, newest first, with their films")
     def api_jobs(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0), since: str | None = None,
                  ae: str | None = None, state: str | None = None, printer: str | None = None, q: str | None = None):
+        if since is not None:
+            try:
+                since = since_bound(since)
+            except ValueError as exc:
+                raise HTTPException(422, f"since: {exc}") from None
         # plain rows of str/int/None: JSONResponse directly, without FastAPI's slower generic encoder
         return JSONResponse({"jobs": store.jobs(since=since, ae=ae, state=state, printer=printer, search=q,
                                                 limit=limit, offset=offset)})

@@ -20,14 +20,16 @@ TOKEN_ENV = "PRINTSCP_HTTP_TOKEN"
 
 
 def add_options(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument("--http-port", type=int, metavar="PORT",
+    from printscp import argtypes
+
+    serve.add_argument("--http-port", type=argtypes.port, metavar="PORT",
                        help=f"web console, JSON API and control endpoint (default {DEFAULT_HTTP_PORT}; 0: none)")
     serve.add_argument("--http-host", metavar="ADDRESS",
                        help=f"address of the web console (default {LOOPBACK}); any other requires a token")
     serve.add_argument("--http-token", metavar="TOKEN",
                        help=f"the console's token (default: ${TOKEN_ENV}, or a new one printed at start when "
                             "--http-host is not loopback)")
-    serve.add_argument("--control-port", type=int, metavar="PORT", help="the same as --http-port (older name)")
+    serve.add_argument("--control-port", type=argtypes.port, metavar="PORT", help="the same as --http-port (older name)")
 
 
 @dataclass

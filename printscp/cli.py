@@ -14,6 +14,7 @@ from printscp import __version__, argtypes, serve_options
 from printscp import faults as fault_files
 from printscp import profile as profiles
 from printscp.control import client as control_client
+from printscp.model.attributes import is_ae_title
 from printscp.scp import tls
 from printscp.scu import command as print_scu
 from printscp.store import StoreError
@@ -152,8 +153,6 @@ def _reload(server, args: argparse.Namespace, started: tuple[dict, dict]) -> Non
     """SIGHUP: read the profiles and the fault file again; a file with errors keeps the old one.
     What changed but only a restart applies (the port, forwarding, AE titles...) is named, so an
     edit is never silently ignored."""
-    from printscp import serve_options
-
     log = logging.getLogger("printscp")
     try:
         options, retention = serve_options.resolve(vars(args))
@@ -190,8 +189,8 @@ def _printers(options: dict):
         entries = [(options["ae_title"], options["profile"])]
     printers: dict[str, profiles.Profile] = {}
     for ae, name in entries:
-        if len(ae) > 16:
-            problems.append(f"AE title {ae!r} is longer than 16 characters")
+        if not is_ae_title(ae):
+            problems.append(f"AE title {ae!r} is not 1..16 ASCII characters without backslash")
         elif ae in printers:
             problems.append(f"AE title {ae!r} names two printers")
         try:

@@ -20,6 +20,7 @@ import tomli_w
 
 from printscp import formats, layout, resources, uids
 from printscp.faults.terms import term_problem
+from printscp.model.attributes import is_ae_title
 
 LAYOUTS_DIR = resources.data_dir("layouts")
 DEFAULT_PROFILE = "default"
@@ -481,8 +482,8 @@ def _check_consistency(p: Profile, where: str) -> None:
         problem = term_problem(getattr(p.spool, key))
         need(problem is None, f"[spool] {key}", problem or "")
     for title in p.association.allowed_calling_aes:
-        need(0 < len(title.strip()) <= 16 and "\\" not in title, "[association] allowed_calling_aes",
-             f"{title!r} is not an AE title (1..16 characters, no backslash)")
+        need(is_ae_title(title), "[association] allowed_calling_aes",
+             f"{title!r} is not an AE title (1..16 ASCII characters, no backslash)")
     for peer in p.association.allowed_peers:
         try:
             ipaddress.ip_network(peer, strict=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from printscp import profile as profiles
+from printscp.model.attributes import is_ae_title
 
 ENV_PREFIX = "PRINTSCP_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -110,8 +111,7 @@ def max_pdu_value(value) -> int | None:
 
 
 def ae_title_value(value) -> str:
-    if (not isinstance(value, str) or not value.strip() or len(value) > 16 or "\\" in value
-            or not all(" " <= c <= "~" for c in value)):
+    if not is_ae_title(value):
         raise ValueError("must be an AE title of 1..16 ASCII characters without backslash")
     return value
 

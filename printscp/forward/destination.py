@@ -11,6 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from printscp.model.attributes import is_ae_title
 from printscp.scu.link import ae_address
 
 FORMATS = ("sc", "pdf", "both")
@@ -87,8 +88,7 @@ def parse(spec: str, **options) -> Destination:
         raise DestinationError(f"forward destination {spec}: format {dest.format!r} is not one of sc, pdf, both")
     if not 10 <= int(dest.dpi) <= 1200:
         raise DestinationError(f"forward destination {spec}: dpi {dest.dpi} is outside 10..1200")
-    if (not 0 < len(dest.calling_ae.strip()) <= 16 or "\\" in dest.calling_ae
-            or not all(" " <= c <= "~" for c in dest.calling_ae)):
+    if not is_ae_title(dest.calling_ae):
         raise DestinationError(f"forward destination {spec}: calling_ae must be 1 to 16 ASCII characters "
                                "without backslash")
     if not 0 < dest.timeout_s <= 3600:  # also refuses nan

@@ -220,6 +220,13 @@ def reference(item: Dataset, sequence_keyword: str) -> tuple[str, str]:
     return class_uid, instance_uid
 
 
+def is_ae_title(text) -> bool:
+    """PS3.5 6.2 AE: 1..16 characters of the default repertoire without backslash or control
+    characters, not only spaces."""
+    return (isinstance(text, str) and 0 < len(text) <= 16 and bool(text.strip()) and "\\" not in text
+            and all(" " <= c <= "~" for c in text))
+
+
 def is_valid_uid(uid: str) -> bool:
     """PS3.5 9.1: digits and dots, no empty or zero-led components, at most 64 characters."""
     if not uid or len(uid) > 64:

@@ -27,6 +27,7 @@ import numpy as np
 import pydicom
 from pydicom import Dataset
 
+from printscp.model.attributes import is_ae_title
 from printscp.scu import uids
 from printscp.scu.behaviours import BEHAVIOURS, combine
 from printscp.scu.link import Options, ae_address
@@ -189,8 +190,8 @@ def main(folder: Path, args: argparse.Namespace) -> int:
         called, host, port = target(args.to)
         plan = load(folder)  # a job that cannot be replayed is a usage error, before any network
         calling = args.calling or plan.calling_ae or "PRINTSCU"
-        if not 0 < len(calling) <= 16:
-            raise ReplayError(f"-aet {calling!r}: an AE title is 1 to 16 characters")
+        if not is_ae_title(calling):
+            raise ReplayError(f"-aet {calling!r}: an AE title is 1 to 16 ASCII characters without backslash")
         link = Options(host, port, called, calling, args.max_pdu, args.implicit_only, args.acse_timeout,
                        args.dimse_timeout, args.network_timeout)
         unknown = [k for k in args.omit if k not in SESSION_KEYWORDS + FILM_BOX_KEYWORDS]

@@ -425,7 +425,7 @@ def _action_failed(dul, guard: Guard, event: str, exc: Exception) -> None:
         return
     _abort(dul, guard, ABORT_NOT_SPECIFIED,
            f"pynetdicom could not handle {EVENT_NAMES.get(event, event)} in state {state} "
-           f"({type(exc).__name__}: {_printable(str(exc))[:160]})")
+           f"({type(exc).__name__}: {str(exc)[:160]})")
 
 
 def _run_guarded(assoc, guard: Guard, run) -> None:
@@ -437,14 +437,8 @@ def _run_guarded(assoc, guard: Guard, run) -> None:
         assoc.is_aborted = True  # the record says aborted, and pynetdicom's loops stop
         if assoc.dul.socket is not None and assoc.dul.socket.socket is not None:
             _abort(assoc.dul, guard, ABORT_NOT_SPECIFIED,
-                   f"the association failed in pynetdicom ({type(exc).__name__}: {_printable(str(exc))[:160]})")
+                   f"the association failed in pynetdicom ({type(exc).__name__}: {str(exc)[:160]})")
         assoc.kill()  # the DUL handles the close (EVT_CONN_CLOSE), then stops
-
-
-def _printable(text: str) -> str:
-    """Peer-controlled text for one log line: control characters escaped, so a value cannot
-    start a forged line or make the log binary."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 EVENT_NAMES = {"Evt3": "an A-ASSOCIATE-AC", "Evt4": "an A-ASSOCIATE-RJ", "Evt6": "the A-ASSOCIATE-RQ",

@@ -69,13 +69,12 @@ class Link:
         for uid in contexts:
             self.ae.add_requested_context(uid, syntaxes)
         try:
-            socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:  # pynetdicom would raise it from its connect
+            self.assoc = self.ae.associate(options.host, options.port, ae_title=options.called,
+                                           max_pdu=options.max_pdu)
+        except (socket.gaierror, UnicodeError) as exc:  # a host name that does not resolve: pynetdicom raises it
             self.ae.shutdown()
             raise Unreachable(f"{options.host}: no such host ({getattr(exc, 'strerror', None) or exc}); "
                               "check --host") from None
-        self.assoc = self.ae.associate(options.host, options.port, ae_title=options.called,
-                                       max_pdu=options.max_pdu)
         if not self.assoc.is_established:
             self.ae.shutdown()
             where = f"{options.called} at {options.host}:{options.port}"
